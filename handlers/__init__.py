@@ -1,0 +1,1 @@
+"""The pipeline's Lambda functions: processor, reader and authorizer."""

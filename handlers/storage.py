@@ -1,0 +1,214 @@
+"""All DynamoDB I/O of the pipeline. The client is passed in; nothing here creates one.
+
+Known ``ClientError`` codes become project errors (``raise ... from exc``);
+anything else is re-raised unchanged.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from handlers.records import (
+    CHUNK_SK_PREFIX,
+    META_SK,
+    STATUS_COMPLETE,
+    Item,
+    chunk_sk,
+    owner_pk,
+    upload_pk,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+# BatchWriteItem takes at most 25 put requests per call (and 16 MB).
+BATCH_WRITE_MAX_ITEMS = 25
+THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+OWNER_INDEX = "byOwner"
+
+AttributeMap = dict[str, "AttributeValueTypeDef"]
+
+
+class StorageThrottledError(Exception):
+    """DynamoDB kept refusing writes after the bounded retries."""
+
+
+class AlreadyCompleteError(Exception):
+    """The upload is already stored and complete; carries the stored metadata."""
+
+    def __init__(self, stored: Item):
+        super().__init__("upload already complete")
+        self.stored = stored
+
+
+def to_attributes(item: Mapping[str, str | int]) -> AttributeMap:
+    return {k: {"S": v} if isinstance(v, str) else {"N": str(v)} for k, v in item.items()}
+
+
+def from_attributes(attrs: Mapping[str, Any]) -> Item:
+    item: Item = {}
+    for key, value in attrs.items():
+        if "S" in value:
+            item[key] = value["S"]
+        elif "N" in value:
+            item[key] = int(value["N"])
+    return item
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter, bounded in attempts."""
+
+    attempts: int = 8
+    base_seconds: float = 0.05
+    cap_seconds: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def pause(self, attempt: int) -> None:
+        ceiling = min(self.cap_seconds, self.base_seconds * (2**attempt))
+        self.sleep(self.rng.uniform(0, ceiling))
+
+
+@dataclass
+class UploadWriter:
+    """The processor's storage: PutItem and BatchWriteItem only, never a read."""
+
+    client: DynamoDBClient
+    table: str
+    backoff: Backoff = field(default_factory=Backoff)
+
+    def put_meta(self, meta: Item) -> None:
+        """Write the metadata item unless a COMPLETE one is there (then raise with it)."""
+        # A conditional put tells a replay apart without any read permission: the
+        # condition fails only when a COMPLETE item is already there, and
+        # ReturnValuesOnConditionCheckFailure hands back what it holds.
+        try:
+            self.with_throttle_retries(
+                lambda: self.client.put_item(
+                    TableName=self.table,
+                    Item=to_attributes(meta),
+                    ConditionExpression="attribute_not_exists(pk) OR #status <> :complete",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":complete": {"S": STATUS_COMPLETE}},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old: Any = exc.response.get("Item") or {}
+            raise AlreadyCompleteError(from_attributes(old)) from exc
+
+    def write_items(self, items: Sequence[Item]) -> None:
+        for start in range(0, len(items), BATCH_WRITE_MAX_ITEMS):
+            self.write_batch(items[start : start + BATCH_WRITE_MAX_ITEMS])
+
+    def write_batch(self, items: Sequence[Item]) -> None:
+        pending: Any = [{"PutRequest": {"Item": to_attributes(item)}} for item in items]
+        for attempt in range(self.backoff.attempts):
+            request = {self.table: pending}
+            response = self.with_throttle_retries(
+                lambda: self.client.batch_write_item(RequestItems=request)  # noqa: B023
+            )
+            pending = response.get("UnprocessedItems", {}).get(self.table, [])
+            if not pending:
+                return
+            self.backoff.pause(attempt)
+        raise StorageThrottledError(f"{len(pending)} items still unprocessed after retries")
+
+    def with_throttle_retries(self, call: Callable[[], Any]) -> Any:
+        for attempt in range(self.backoff.attempts):
+            try:
+                return call()
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in THROTTLING_CODES:
+                    raise
+                if attempt == self.backoff.attempts - 1:
+                    raise StorageThrottledError(exc.response["Error"]["Code"]) from exc
+                self.backoff.pause(attempt)
+        raise StorageThrottledError("no attempts configured")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    last_key: dict[str, str] | None
+
+
+@dataclass
+class UploadReader:
+    """The reader's storage: GetItem and Query only, never a write."""
+
+    client: DynamoDBClient
+    table: str
+
+    def get_meta(self, upload_id: str) -> Item | None:
+        response = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": upload_pk(upload_id)}, "sk": {"S": META_SK}},
+            ConsistentRead=True,
+        )
+        attrs = response.get("Item")
+        return from_attributes(attrs) if attrs else None
+
+    def list_uploads(self, owner: str, limit: int, start: dict[str, str] | None) -> Page:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": OWNER_INDEX,
+            "KeyConditionExpression": "gsi1pk = :owner",
+            "ExpressionAttributeValues": {":owner": {"S": owner_pk(owner)}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = to_attributes(start)
+        return self.page(self.client.query(**kwargs))
+
+    def chunk_at(self, upload_id: str, line: int) -> Item | None:
+        """The chunk holding line number ``line``: the last one starting at or before it."""
+        response = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
+            ExpressionAttributeValues={
+                ":pk": {"S": upload_pk(upload_id)},
+                ":from": {"S": chunk_sk(0)},
+                ":to": {"S": chunk_sk(line)},
+            },
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return from_attributes(items[0]) if items else None
+
+    def chunks_from(self, upload_id: str, first: int, limit: int) -> list[Item]:
+        """Up to ``limit`` chunks, in order, the first of them starting at line ``first``."""
+        response = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
+            ExpressionAttributeValues={
+                ":pk": {"S": upload_pk(upload_id)},
+                ":from": {"S": chunk_sk(first)},
+                ":to": {"S": CHUNK_SK_PREFIX + "~"},
+            },
+            ConsistentRead=True,
+            Limit=limit,
+        )
+        return [from_attributes(attrs) for attrs in response.get("Items", [])]
+
+    @staticmethod
+    def page(response: Any) -> Page:
+        items = [from_attributes(attrs) for attrs in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        last_key = {k: v["S"] for k, v in last.items()} if last else None
+        return Page(items, last_key)

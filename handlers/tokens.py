@@ -1,0 +1,165 @@
+"""Verification of Cognito ACCESS tokens, as AWS's aws-jwt-verify does it.
+
+The JWS signature is checked by PyJWT (RS256 only); every claim is checked here,
+explicitly, against a clock passed in. The JWKS is fetched by a function passed
+in, cached across invocations, and refetched on an unknown ``kid`` at most once
+per ``JWKS_REFETCH_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from jwt import PyJWK
+
+from handlers.settings import AuthSettings
+
+MAX_TOKEN_CHARS = 8192
+JWKS_REFETCH_SECONDS = 10.0
+JWKS_FETCH_TIMEOUT_SECONDS = 3.0
+JWKS_MAX_BYTES = 1024 * 1024
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
+
+Fetch = Callable[[str], Mapping[str, Any]]
+
+
+class TokenRejectedError(Exception):
+    """The token is missing, malformed, unverifiable or not acceptable; the reason is logged."""
+
+
+def fetch_jwks(url: str) -> Mapping[str, Any]:
+    """GET the JWKS document, bounded in time and size."""
+    if not url.startswith(("https://", "http://")):
+        raise TokenRejectedError(f"JWKS URL {url!r} is not http(s)")
+    with urllib.request.urlopen(url, timeout=JWKS_FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
+        document = json.loads(response.read(JWKS_MAX_BYTES))
+    if not isinstance(document, dict):
+        raise TokenRejectedError("JWKS is not a JSON object")
+    return document
+
+
+def signing_keys(document: Mapping[str, Any]) -> dict[str, PyJWK]:
+    """The RSA signature keys of a JWKS by ``kid``; keys of any other kind are ignored."""
+    keys: dict[str, PyJWK] = {}
+    for entry in document.get("keys") or []:
+        if not isinstance(entry, dict) or entry.get("kty") != "RSA":
+            continue
+        if entry.get("use", "sig") != "sig" or entry.get("alg", "RS256") != "RS256":
+            continue
+        kid = entry.get("kid")
+        if isinstance(kid, str):
+            keys[kid] = PyJWK.from_dict(entry, algorithm="RS256")
+    return keys
+
+
+@dataclass
+class JwksCache:
+    url: str
+    fetch: Fetch = fetch_jwks
+    monotonic: Callable[[], float] = time.monotonic
+    keys: dict[str, PyJWK] = field(default_factory=dict)
+    fetched_at: float | None = None
+
+    def key_for(self, kid: str) -> PyJWK:
+        if kid not in self.keys and self.may_refetch():
+            self.refresh()
+        try:
+            return self.keys[kid]
+        except KeyError:
+            raise TokenRejectedError(f"unknown kid {kid!r}") from None
+
+    def may_refetch(self) -> bool:
+        return self.fetched_at is None or self.monotonic() - self.fetched_at >= JWKS_REFETCH_SECONDS
+
+    def refresh(self) -> None:
+        self.fetched_at = self.monotonic()
+        try:
+            self.keys = signing_keys(self.fetch(self.url))
+        except (OSError, ValueError, jwt.PyJWTError) as exc:
+            raise TokenRejectedError(f"JWKS unavailable: {exc}") from exc
+
+
+def bearer_token(headers: Mapping[str, Any] | None) -> str:
+    """The token of the ``Authorization: Bearer`` header; names and scheme case-insensitive."""
+    values = [v for k, v in (headers or {}).items() if k.lower() == "authorization"]
+    if len(values) != 1 or not isinstance(values[0], str):
+        raise TokenRejectedError("no single Authorization header")
+    match = BEARER.fullmatch(values[0].strip())
+    if match is None:
+        raise TokenRejectedError("Authorization is not a Bearer token")
+    token = match.group(1)
+    if len(token) > MAX_TOKEN_CHARS or not COMPACT_JWS.fullmatch(token):
+        raise TokenRejectedError("token is not a compact JWS of acceptable length")
+    return token
+
+
+def verify_access_token(
+    token: str, config: AuthSettings, jwks: JwksCache, now: float
+) -> dict[str, Any]:
+    """The token's claims if it is a valid access token for ``config``; else raise."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise TokenRejectedError(f"unreadable header: {exc}") from exc
+    if header.get("alg") != "RS256":
+        raise TokenRejectedError(f"alg {header.get('alg')!r} is not RS256")
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise TokenRejectedError("no kid")
+    key = jwks.key_for(kid)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            options={
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "verify_aud": False,
+                "verify_iss": False,
+            },
+        )
+    except jwt.PyJWTError as exc:
+        raise TokenRejectedError(f"signature: {exc}") from exc
+    check_claims(claims, config, now)
+    return claims
+
+
+def check_claims(claims: Mapping[str, Any], config: AuthSettings, now: float) -> None:
+    leeway = config.leeway_seconds
+    if claims.get("iss") != config.issuer:
+        raise TokenRejectedError("iss does not match")
+    if claims.get("token_use") != "access":
+        raise TokenRejectedError("token_use is not access")
+    if claims.get("client_id") != config.client_id:
+        raise TokenRejectedError("client_id does not match")
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool) or now >= exp + leeway:
+        raise TokenRejectedError("expired or no exp")
+    nbf = claims.get("nbf")
+    if nbf is not None and (not is_number(nbf) or nbf > now + leeway):
+        raise TokenRejectedError("not yet valid")
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise TokenRejectedError("no sub")
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def admits(claims: Mapping[str, Any], config: AuthSettings) -> bool:
+    """Whether a verified user is one this configuration admits (the optional group)."""
+    if config.required_group is None:
+        return True
+    groups = claims.get("cognito:groups") or []
+    return isinstance(groups, list) and config.required_group in groups

@@ -1,0 +1,58 @@
+"""From a POST /dataproc proxy event to an :class:`Upload`, or one rejection. Pure."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.problems import Rejection, RejectionKind
+from handlers.proxy_event import ProxyEvent, body_bytes, caller, header, query_param
+from handlers.records import Upload, build_upload
+from handlers.text_rules import Limits, parse_lines
+
+MAX_NAME_CHARS = 256
+NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def parse_upload(event: ProxyEvent, limits: Limits) -> Upload:
+    owner = caller(event)
+    check_content_type(header(event, "Content-Type"))
+    name = upload_name(event)
+    body = body_bytes(event)
+    lines = parse_lines(body, limits)
+    return build_upload(owner, name, body, lines)
+
+
+def check_content_type(value: str | None) -> None:
+    """``text/plain`` with no charset or ``charset=utf-8``; anything else is a 415."""
+    if value is None:
+        raise Rejection(
+            RejectionKind.UNSUPPORTED_MEDIA, "Content-Type is missing; send text/plain."
+        )
+    media_type, *params = value.split(";")
+    if media_type.strip().lower() != "text/plain":
+        raise Rejection(
+            RejectionKind.UNSUPPORTED_MEDIA,
+            f"Content-Type {media_type.strip()!r} is not accepted; send text/plain.",
+        )
+    for param in params:
+        key, _, raw = param.partition("=")
+        if key.strip().lower() != "charset":
+            continue
+        charset = raw.strip().strip('"').lower()
+        if charset != "utf-8":
+            raise Rejection(
+                RejectionKind.UNSUPPORTED_MEDIA,
+                f"charset {charset!r} is not accepted; only utf-8.",
+            )
+
+
+def upload_name(event: ProxyEvent) -> str | None:
+    name = query_param(event, "name")
+    if name is None:
+        return None
+    if not name or len(name) > MAX_NAME_CHARS or NAME_FORBIDDEN.search(name):
+        raise Rejection(
+            RejectionKind.BAD_REQUEST,
+            f"name must be 1 to {MAX_NAME_CHARS} characters without control characters.",
+        )
+    return name

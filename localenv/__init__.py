@@ -1,0 +1,1 @@
+"""Local emulation harness for the pipeline."""

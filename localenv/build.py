@@ -1,0 +1,144 @@
+"""Build the Lambda artifact: handlers/ plus their dependencies, byte-for-byte reproducible.
+
+One zip serves the three functions (each picks its module through ``Handler``).
+Dependencies are Lambda platform wheels (manylinux2014 x86_64, CPython 3.12,
+matching the template's Runtime and Architectures), installed by pip with
+``--only-binary=:all:`` and cached by the hash of the requirements. The zip is
+cached by the hash of everything that goes into it, and written with fixed
+timestamps, modes and order, so the same sources give the same sha256.
+
+Standard library only: the ``cfn`` test env builds without installing the package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+PLATFORM = "manylinux2014_x86_64"
+PYTHON_VERSION = "3.12"
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+EXCLUDED_PARTS = {"__pycache__"}
+EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
+ARTIFACT = Path("build/lambda/functions.zip")
+CACHE = Path(".localenv/cache")
+
+
+class BuildError(Exception):
+    """The artifact could not be built (pip failed, sources missing)."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    sha256: str
+    size: int
+    cached: bool
+
+
+def source_files(root: Path) -> list[Path]:
+    handlers = root / "handlers"
+    files = [p for p in handlers.rglob("*") if p.is_file() and included(p.relative_to(root))]
+    if not files:
+        raise BuildError(f"no handler sources under {handlers}")
+    return sorted(files)
+
+
+def included(relative: Path) -> bool:
+    return not (EXCLUDED_PARTS & set(relative.parts)) and relative.suffix not in EXCLUDED_SUFFIXES
+
+
+def digest_files(root: Path, files: list[Path], extra: str) -> str:
+    digest = hashlib.sha256(extra.encode())
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def install_dependencies(requirements: Path, cache: Path) -> Path:
+    """Lambda-platform wheels for the requirements, installed once per requirements hash."""
+    key = hashlib.sha256(
+        requirements.read_bytes() + f"{PLATFORM}/{PYTHON_VERSION}".encode()
+    ).hexdigest()[:16]
+    target = cache / "deps" / key
+    if target.is_dir():
+        return target
+    staging = Path(tempfile.mkdtemp(prefix="deps-", dir=cache))
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+        "--disable-pip-version-check", "--no-warn-conflicts",
+        "--platform", PLATFORM, "--implementation", "cp", "--python-version", PYTHON_VERSION,
+        "--only-binary=:all:", "--target", str(staging), "-r", str(requirements),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"pip could not install {requirements}:\n{result.stderr.strip()}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging.rename(target)
+    return target
+
+
+def write_zip(destination: Path, trees: list[tuple[Path, list[Path]]]) -> None:
+    """Deterministic zip: sorted names, fixed timestamps and modes, fixed compression."""
+    entries: dict[str, Path] = {}
+    for base, files in trees:
+        for path in files:
+            entries[path.relative_to(base).as_posix()] = path
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(destination, "w") as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3
+            archive.writestr(info, entries[name].read_bytes(), compresslevel=9)
+
+
+def tree_files(base: Path) -> list[Path]:
+    return sorted(p for p in base.rglob("*") if p.is_file() and included(p.relative_to(base)))
+
+
+def build(root: Path, output: Path | None = None) -> BuildResult:
+    """Build (or reuse from the cache) the artifact and place it at ``output``."""
+    output = output or root / ARTIFACT
+    cache = root / CACHE
+    cache.mkdir(parents=True, exist_ok=True)
+    requirements = root / "handlers" / "requirements.txt"
+    sources = source_files(root)
+    key = digest_files(root, sources, f"{PLATFORM}/{PYTHON_VERSION}/v1")
+    cached_zip = cache / "artifacts" / f"{key}.zip"
+    cached = cached_zip.is_file()
+    if not cached:
+        deps = install_dependencies(requirements, cache)
+        cached_zip.parent.mkdir(parents=True, exist_ok=True)
+        staging = cached_zip.with_suffix(".tmp")
+        write_zip(staging, [(deps, tree_files(deps)), (root, sources)])
+        staging.replace(cached_zip)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached_zip, output)
+    data = output.read_bytes()
+    return BuildResult(output, hashlib.sha256(data).hexdigest(), len(data), cached)
+
+
+def main() -> int:
+    root = Path.cwd()
+    try:
+        result = build(root)
+    except BuildError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    state = "cached" if result.cached else "built"
+    print(f"{state} {result.path.relative_to(root)} {result.size} bytes sha256={result.sha256}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
