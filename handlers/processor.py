@@ -88,6 +88,7 @@ def handler(event: ProxyEvent, context: Any) -> dict[str, Any]:
 
 
 def count_rejection(kind: RejectionKind) -> None:
+    metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
     with single_metric(
         name="UploadsRejected", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
     ) as metric:

@@ -106,10 +106,10 @@ def tree_files(base: Path) -> list[Path]:
     return sorted(p for p in base.rglob("*") if p.is_file() and included(p.relative_to(base)))
 
 
-def build(root: Path, output: Path | None = None) -> BuildResult:
+def build(root: Path, output: Path | None = None, cache: Path | None = None) -> BuildResult:
     """Build (or reuse from the cache) the artifact and place it at ``output``."""
     output = output or root / ARTIFACT
-    cache = root / CACHE
+    cache = cache or root / CACHE
     cache.mkdir(parents=True, exist_ok=True)
     requirements = root / "handlers" / "requirements.txt"
     sources = source_files(root)
@@ -126,19 +126,3 @@ def build(root: Path, output: Path | None = None) -> BuildResult:
     shutil.copyfile(cached_zip, output)
     data = output.read_bytes()
     return BuildResult(output, hashlib.sha256(data).hexdigest(), len(data), cached)
-
-
-def main() -> int:
-    root = Path.cwd()
-    try:
-        result = build(root)
-    except BuildError as exc:
-        print(f"build failed: {exc}", file=sys.stderr)
-        return 1
-    state = "cached" if result.cached else "built"
-    print(f"{state} {result.path.relative_to(root)} {result.size} bytes sha256={result.sha256}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

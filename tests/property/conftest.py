@@ -1,0 +1,38 @@
+"""Property-test fixtures: one in-process moto DynamoDB for a whole module."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.template_model import table_definition
+
+TABLE = "property-data"
+
+
+@pytest.fixture(scope="module")
+def dynamodb() -> Iterator[Any]:
+    from handlers import aws_clients
+
+    saved = dict(os.environ)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        TABLE_NAME=TABLE,
+    )
+    for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
+        del os.environ[key]
+    aws_clients.dynamodb.cache_clear()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName=TABLE, **table_definition())
+        yield client
+    aws_clients.dynamodb.cache_clear()
+    os.environ.clear()
+    os.environ.update(saved)

@@ -1,0 +1,344 @@
+"""POST /dataproc through the handler, with storage on moto's in-process DynamoDB."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from handlers import processor
+from handlers.problems import Rejection, RejectionKind
+from handlers.proxy_event import MissingCallerError
+from handlers.records import STATUS_COMPLETE, STATUS_PENDING, build_upload, write_units
+from handlers.storage import Backoff, UploadWriter
+from tests.sample_events import load
+from tests.unit.conftest import TABLE, LambdaContext, all_items
+
+OWNER = "7d8e9f00-1111-4222-8333-944455566677"
+
+
+def post(
+    body: bytes,
+    *,
+    content_type: str | None = "text/plain",
+    raw: bool = False,
+    name: str | None = "notes.txt",
+    owner: str = OWNER,
+) -> dict[str, Any]:
+    event = load("post_upload")
+    event["headers"].pop("Content-Type")
+    if content_type is not None:
+        event["headers"]["content-TYPE"] = content_type
+    event["queryStringParameters"] = {"name": name} if name is not None else None
+    event["requestContext"]["authorizer"]["sub"] = owner
+    event["requestContext"]["authorizer"]["principalId"] = owner
+    if raw:
+        event["body"], event["isBase64Encoded"] = body.decode("utf-8", "surrogateescape"), False
+    else:
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    return event
+
+
+def invoke(event: dict[str, Any], context: LambdaContext) -> tuple[int, dict[str, str], Any]:
+    response = processor.handler(event, context)
+    return response["statusCode"], response["headers"], json.loads(response["body"])
+
+
+def test_upload_is_stored_with_201_location_and_summary(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    body = b"first line\r\n\n  second  \n"
+    status, headers, payload = invoke(post(body), context)
+    assert status == 201
+    upload_id = payload["uploadId"]
+    assert headers["Location"] == f"/prod/dataproc/{upload_id}"
+    assert payload == {
+        "uploadId": upload_id,
+        "name": "notes.txt",
+        "lines": 2,
+        "bytes": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "status": "COMPLETE",
+    }
+    items = {i["sk"]["S"]: i for i in all_items(dynamodb)}
+    assert items["META"]["status"]["S"] == STATUS_COMPLETE
+    assert items["META"]["gsi1pk"]["S"] == f"OWNER#{OWNER}"
+    assert items["CHUNK#0000000001"]["text"]["S"] == "first line\nsecond"
+
+
+def test_upload_id_depends_on_owner_and_content(dynamodb: Any, context: LambdaContext) -> None:
+    first = invoke(post(b"same"), context)[2]["uploadId"]
+    other_owner = invoke(post(b"same", owner="someone-else"), context)[2]["uploadId"]
+    other_content = invoke(post(b"same!"), context)[2]["uploadId"]
+    assert len({first, other_owner, other_content}) == 3
+
+
+class RecordingClient:
+    """Delegates to a real client and records the write calls made through it."""
+
+    def __init__(self, real: Any):
+        self.real = real
+        self.writes: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        self.writes.append("PutItem")
+        return self.real.put_item(**kwargs)
+
+    def batch_write_item(self, **kwargs: Any) -> Any:
+        self.writes.append("BatchWriteItem")
+        return self.real.batch_write_item(**kwargs)
+
+
+def test_replay_answers_200_with_the_first_body_and_writes_nothing(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    body = b"one\ntwo\n"
+    status, _, first = invoke(post(body, name="first.txt"), context)
+    before = all_items(dynamodb)
+    recording = RecordingClient(dynamodb)
+    writer = UploadWriter(recording, TABLE)
+    upload = build_upload(OWNER, "second.txt", body, ["one", "two"])
+    stored = processor.store_upload(writer, upload)
+    assert status == 201
+    assert stored.created is False
+    assert stored.body == first  # the first upload's name, not the replay's
+    assert recording.writes == ["PutItem"]  # one conditional put, refused
+    assert all_items(dynamodb) == before
+
+
+def test_replay_through_the_handler_is_200(dynamodb: Any, context: LambdaContext) -> None:
+    invoke(post(b"x\ny"), context)
+    status, headers, payload = invoke(post(b"x\ny"), context)
+    assert status == 200
+    assert "Location" not in headers
+    assert payload["status"] == "COMPLETE"
+
+
+def test_raw_and_base64_bodies_store_the_same(dynamodb: Any, context: LambdaContext) -> None:
+    body = "héllo\nwörld\n".encode()
+    raw = invoke(post(body, raw=True), context)
+    replay = invoke(post(body), context)
+    assert raw[0] == 201
+    assert replay[0] == 200
+    assert raw[2] == replay[2]
+
+
+REJECTIONS = [
+    (b"", "text/plain", 400, "empty-body"),
+    (b"x" * 65, "text/plain", 413, "too-large"),
+    (b"ok\n" + b"y" * 33, "text/plain", 413, "line-too-long"),
+    (b"hello", None, 415, "unsupported-media-type"),
+    (b"hello", "application/json", 415, "unsupported-media-type"),
+    (b"hello", "text/plain; charset=latin-1", 415, "unsupported-media-type"),
+    (b"\xff\xfeh\x00i\x00", "text/plain", 415, "unsupported-media-type"),
+    (b"ok\n\xc3\x28", "text/plain", 422, "invalid-text"),
+    (b"nul\x00here", "text/plain", 422, "invalid-text"),
+    (b" \n\t\r\n", "text/plain", 422, "no-content"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "slug"), REJECTIONS)
+def test_each_rejection_is_problem_json_and_writes_nothing(
+    dynamodb: Any,
+    context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+    body: bytes,
+    content_type: str | None,
+    status: int,
+    slug: str,
+) -> None:
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", "64")
+    monkeypatch.setenv("MAX_LINE_BYTES", "32")
+    got_status, headers, problem = invoke(post(body, content_type=content_type), context)
+    assert got_status == status
+    assert headers["Content-Type"] == "application/problem+json"
+    assert problem["type"] == f"urn:dataproc:problem:{slug}"
+    assert problem["status"] == status
+    assert problem["title"] and problem["detail"]
+    assert problem["requestId"] == "6f1e2d3c-4b5a-4968-8776-655443322110"
+    assert all_items(dynamodb) == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "TEXT/PLAIN; CHARSET=UTF-8",
+        'text/plain; charset="utf-8"',
+        "text/plain;format=flowed",
+    ],
+)
+def test_accepted_content_types(dynamodb: Any, context: LambdaContext, content_type: str) -> None:
+    assert invoke(post(b"a", content_type=content_type), context)[0] == 201
+
+
+@pytest.mark.parametrize("name", ["", "x" * 257, "bad\nname"])
+def test_bad_name_is_400(dynamodb: Any, context: LambdaContext, name: str) -> None:
+    assert invoke(post(b"a", name=name), context)[0] == 400
+    assert all_items(dynamodb) == []
+
+
+def test_upload_without_name_stores_null_name(dynamodb: Any, context: LambdaContext) -> None:
+    assert invoke(post(b"a", name=None), context)[2]["name"] is None
+
+
+def test_garbled_base64_is_400(dynamodb: Any, context: LambdaContext) -> None:
+    event = post(b"a")
+    event["body"] = "not*base64"
+    assert invoke(event, context)[0] == 400
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics")
+def test_event_without_authorizer_identity_is_an_error(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    event = post(b"a")
+    event["requestContext"]["authorizer"] = None
+    with pytest.raises(MissingCallerError):
+        processor.handler(event, context)
+
+
+class ThrottlingBatches:
+    """Real client whose BatchWriteItem leaves every other item unprocessed for N rounds."""
+
+    def __init__(self, real: Any, rounds: int):
+        self.real = real
+        self.rounds = rounds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def batch_write_item(self, RequestItems: Any) -> Any:  # noqa: N803 - boto3's name
+        if self.rounds <= 0:
+            return self.real.batch_write_item(RequestItems=RequestItems)
+        self.rounds -= 1
+        ((table, requests),) = RequestItems.items()
+        self.real.batch_write_item(RequestItems={table: requests[::2]})
+        rest = requests[1::2]
+        return {"UnprocessedItems": {table: rest} if rest else {}}
+
+
+def many_lines_upload(count: int = 30_000) -> Any:
+    lines = [f"line number {n:08d} with some padding" for n in range(count)]
+    body = "\n".join(lines).encode()
+    return build_upload(OWNER, None, body, lines)
+
+
+def test_unprocessed_items_are_retried_with_growing_jittered_backoff(dynamodb: Any) -> None:
+    sleeps: list[float] = []
+    backoff = Backoff(sleep=sleeps.append, rng=random.Random(7), base_seconds=0.1, cap_seconds=10)
+    writer = UploadWriter(ThrottlingBatches(dynamodb, rounds=3), TABLE, backoff)
+    upload = many_lines_upload()
+    stored = processor.store_upload(writer, upload)
+    assert stored.created
+    assert len(sleeps) == 3
+    assert all(0 <= s <= 0.1 * 2**n for n, s in enumerate(sleeps))
+    chunks = [i for i in all_items(dynamodb) if i["sk"]["S"].startswith("CHUNK#")]
+    assert len(chunks) == len(upload.chunks)
+
+
+class NothingProcessed:
+    """Real client whose BatchWriteItem never processes anything."""
+
+    def __init__(self, real: Any):
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def batch_write_item(self, RequestItems: Any) -> Any:  # noqa: N803 - boto3's name
+        return {"UnprocessedItems": RequestItems}
+
+
+def test_throttling_past_the_bound_is_503_and_nothing_visible(dynamodb: Any) -> None:
+    writer = UploadWriter(
+        NothingProcessed(dynamodb), TABLE, Backoff(attempts=4, sleep=lambda _s: None)
+    )
+    with pytest.raises(Rejection) as caught:
+        processor.store_upload(writer, many_lines_upload(3000))
+    assert caught.value.kind is RejectionKind.STORAGE_THROTTLED
+    assert caught.value.retry_after is not None
+    (meta,) = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
+    assert meta["status"]["S"] == STATUS_PENDING
+    assert "gsi1pk" not in meta
+
+
+class ThrottledPuts:
+    def __init__(self, real: Any):
+        self.real = real
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}
+        raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+
+
+def test_throttled_puts_are_retried_then_503_with_retry_after(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    client = ThrottledPuts(dynamodb)
+    writer = UploadWriter(client, TABLE, Backoff(attempts=3, sleep=lambda _s: None))
+    with pytest.raises(Rejection) as caught:
+        processor.store_upload(writer, many_lines_upload(10))
+    assert client.calls == 3
+    response = processor.problem_response(caught.value, "rid")
+    assert response["statusCode"] == 503
+    assert response["headers"]["Retry-After"] == str(processor.RETRY_AFTER_SECONDS)
+
+
+class CrashAfterFirstBatch:
+    def __init__(self, real: Any):
+        self.real = real
+        self.batches = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def batch_write_item(self, **kwargs: Any) -> Any:
+        self.batches += 1
+        if self.batches > 1:
+            raise RuntimeError("execution environment died")
+        return self.real.batch_write_item(**kwargs)
+
+
+def test_crash_mid_upload_leaves_nothing_visible_and_a_retry_completes(dynamodb: Any) -> None:
+    upload = many_lines_upload(60_000)
+    assert len(upload.chunks) > 25  # more than one BatchWriteItem call
+    with pytest.raises(RuntimeError):
+        processor.store_upload(UploadWriter(CrashAfterFirstBatch(dynamodb), TABLE), upload)
+    meta = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
+    assert meta[0]["status"]["S"] == STATUS_PENDING
+    stored = processor.store_upload(UploadWriter(dynamodb, TABLE), upload)
+    assert stored.created
+    chunks = [i for i in all_items(dynamodb) if i["sk"]["S"].startswith("CHUNK#")]
+    assert len(chunks) == len(upload.chunks)
+
+
+def test_write_units_stay_close_to_the_byte_floor(dynamodb: Any) -> None:
+    upload = many_lines_upload(60_000)
+    writer = UploadWriter(dynamodb, TABLE)
+    processor.store_upload(writer, upload)
+    items = [{k: next(iter(v.values())) for k, v in i.items()} for i in all_items(dynamodb)]
+    units = sum(
+        write_units(
+            {
+                k: (int(v) if k in {"first", "count", "bytes", "lines", "chunks"} else v)
+                for k, v in i.items()
+            }
+        )
+        for i in items
+    )
+    floor = -(-upload.size // 1024)
+    assert units <= floor * 1.03 + 2, (units, floor)

@@ -1,0 +1,112 @@
+"""The line rules of DESIGN.md §3, one test per rule, on the pure core."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from handlers.problems import Rejection, RejectionKind
+from handlers.text_rules import Limits, parse_lines
+
+LIMITS = Limits(max_upload_bytes=1024, max_line_bytes=16)
+
+
+def rejection(body: bytes, limits: Limits = LIMITS) -> Rejection:
+    with pytest.raises(Rejection) as caught:
+        parse_lines(body, limits)
+    return caught.value
+
+
+def test_lines_end_at_lf_crlf_and_cr_only() -> None:
+    assert parse_lines(b"a\nb\r\nc\rd", LIMITS) == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize("separator", ["\x85", "\u2028", "\u2029"])
+def test_unicode_separators_do_not_end_a_line(separator: str) -> None:
+    assert parse_lines(f"a{separator}b\nc".encode(), LIMITS) == [f"a{separator}b", "c"]
+
+
+def test_lines_are_stripped_empty_ones_dropped_order_kept() -> None:
+    assert parse_lines(b"  b \n\n\t\n a\t\n\r\nc", LIMITS) == ["b", "a", "c"]
+
+
+def test_crlf_is_one_break_not_two() -> None:
+    assert parse_lines(b"a\r\n\r\nb", LIMITS) == ["a", "b"]
+
+
+def test_leading_utf8_bom_is_dropped() -> None:
+    assert parse_lines(codecs.BOM_UTF8 + b"x\ny", LIMITS) == ["x", "y"]
+
+
+def test_bom_later_in_the_text_is_kept() -> None:
+    assert parse_lines("a\n\ufeffb".encode(), LIMITS) == ["a", "\ufeffb"]
+
+
+def test_empty_body_is_400() -> None:
+    assert rejection(b"").kind is RejectionKind.EMPTY_BODY
+    assert RejectionKind.EMPTY_BODY.status == 400
+
+
+def test_body_over_the_limit_is_413_and_at_the_limit_is_fine() -> None:
+    limits = Limits(max_upload_bytes=10, max_line_bytes=16)
+    assert parse_lines(b"0123456789", limits) == ["0123456789"]
+    assert rejection(b"0123456789\n", limits).kind is RejectionKind.TOO_LARGE
+    assert RejectionKind.TOO_LARGE.status == 413
+
+
+def test_line_over_the_line_limit_is_413() -> None:
+    assert parse_lines(b"x" * 16, LIMITS) == ["x" * 16]
+    found = rejection(b"ok\n" + b"x" * 17)
+    assert found.kind is RejectionKind.LINE_TOO_LONG
+    assert found.kind.status == 413
+
+
+def test_line_limit_counts_utf8_bytes_not_characters() -> None:
+    assert (
+        rejection(("é" * 9).encode()).kind is RejectionKind.LINE_TOO_LONG
+    )  # 18 bytes, 9 characters
+
+
+@pytest.mark.parametrize(
+    "bom", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE]
+)
+def test_utf16_and_utf32_boms_are_415(bom: bytes) -> None:
+    found = rejection(bom + "hi".encode("utf-16-le"))
+    assert found.kind is RejectionKind.UNSUPPORTED_MEDIA
+    assert found.kind.status == 415
+
+
+def test_invalid_utf8_is_422_naming_the_byte_offset() -> None:
+    found = rejection(b"abc\n\xc3\x28")
+    assert found.kind is RejectionKind.INVALID_TEXT
+    assert "byte offset 4" in found.detail
+    assert found.kind.status == 422
+
+
+@pytest.mark.parametrize("body", [b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", b"ab\xff"])
+def test_surrogates_overlongs_and_out_of_range_are_invalid(body: bytes) -> None:
+    assert rejection(body).kind is RejectionKind.INVALID_TEXT
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x0b", "\x0c", "\x1b", "\x1c", "\x1f"])
+def test_c0_controls_are_422_with_their_offset(control: str) -> None:
+    found = rejection(f"é\n{control}".encode())
+    assert found.kind is RejectionKind.INVALID_TEXT
+    assert f"U+{ord(control):04X}" in found.detail
+    assert "byte offset 3" in found.detail
+
+
+def test_control_offset_counts_the_dropped_bom() -> None:
+    assert "byte offset 4" in rejection(codecs.BOM_UTF8 + b"a\x00").detail
+
+
+def test_tab_is_allowed_inside_a_line() -> None:
+    assert parse_lines(b"a\tb", LIMITS) == ["a\tb"]
+
+
+@pytest.mark.parametrize("body", [b" ", b"\n\n", b"\r\n \t\r", codecs.BOM_UTF8])
+def test_no_non_empty_line_is_422(body: bytes) -> None:
+    found = rejection(body)
+    assert found.kind is RejectionKind.NO_CONTENT
+    assert found.kind.status == 422

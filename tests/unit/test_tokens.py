@@ -1,0 +1,247 @@
+"""Access-token verification: every rule of the authorizer issue, and hostile tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from handlers.settings import AuthSettings
+from handlers.tokens import (
+    JWKS_REFETCH_SECONDS,
+    MAX_TOKEN_CHARS,
+    JwksCache,
+    TokenRejectedError,
+    bearer_token,
+    fetch_jwks,
+    verify_access_token,
+)
+from tests.jwks_server import serving
+from tests.token_factory import CLIENT_ID, ISSUER, NOW, SigningKey, access_claims, jwks
+
+KEY = SigningKey("key-1")
+OTHER = SigningKey("key-2")
+CONFIG = AuthSettings(ISSUER, CLIENT_ID, "unused", None, 0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingFetch:
+    def __init__(self, *keys: SigningKey):
+        self.document = jwks(*keys)
+        self.calls = 0
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        self.calls += 1
+        return self.document
+
+
+def cache(*keys: SigningKey) -> tuple[JwksCache, CountingFetch, Clock]:
+    fetch, clock = CountingFetch(*keys), Clock()
+    return JwksCache("jwks-url", fetch, clock), fetch, clock
+
+
+def verify(token: str, config: AuthSettings = CONFIG, now: float = NOW) -> dict[str, Any]:
+    return verify_access_token(token, config, cache(KEY)[0], now)
+
+
+def rejected(token: str, config: AuthSettings = CONFIG, now: float = NOW) -> str:
+    with pytest.raises(TokenRejectedError) as caught:
+        verify(token, config, now)
+    return str(caught.value)
+
+
+def segments(token: str) -> list[str]:
+    return token.split(".")
+
+
+def b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def test_valid_access_token_gives_its_claims() -> None:
+    claims = verify(KEY.sign(access_claims()))
+    assert claims["sub"] == access_claims()["sub"]
+
+
+def test_alg_none_is_rejected() -> None:
+    header = b64({"alg": "none", "kid": KEY.kid})
+    with pytest.raises(TokenRejectedError):  # empty signature: not even a compact JWS
+        bearer_token({"Authorization": f"Bearer {header}.{b64(access_claims())}."})
+    assert "not RS256" in rejected(f"{header}.{b64(access_claims())}.c2ln")
+
+
+def test_hs256_keyed_with_the_public_key_is_rejected() -> None:
+    public_pem = KEY.private.public_key().public_bytes(
+        encoding=serialization.Encoding.PEM,
+        format=serialization.PublicFormat.SubjectPublicKeyInfo,
+    )
+    header = b64({"alg": "HS256", "kid": KEY.kid, "typ": "JWT"})
+    payload = b64(access_claims())
+    mac = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    signature = base64.urlsafe_b64encode(mac).decode().rstrip("=")
+    assert "not RS256" in rejected(f"{header}.{payload}.{signature}")
+
+
+def test_unknown_kid_is_rejected() -> None:
+    assert "unknown kid" in rejected(OTHER.sign(access_claims()))
+
+
+def test_a_key_of_another_kid_cannot_sign() -> None:
+    forged = OTHER.sign(access_claims(), headers={"kid": KEY.kid})
+    assert "signature" in rejected(forged)
+
+
+def test_expired_and_boundary() -> None:
+    assert verify(KEY.sign(access_claims(exp=NOW + 1)))
+    assert "expired" in rejected(KEY.sign(access_claims(exp=NOW)))
+    assert "expired" in rejected(KEY.sign(access_claims(exp=NOW - 10)))
+
+
+def test_missing_exp_is_rejected() -> None:
+    assert "exp" in rejected(KEY.sign(access_claims(exp=None)))
+
+
+def test_leeway_admits_recently_expired_and_early_nbf() -> None:
+    lenient = AuthSettings(ISSUER, CLIENT_ID, "unused", None, 30)
+    assert verify(KEY.sign(access_claims(exp=NOW - 10)), lenient)
+    assert verify(KEY.sign(access_claims(nbf=NOW + 10)), lenient)
+    assert "expired" in rejected(KEY.sign(access_claims(exp=NOW - 31)), lenient)
+
+
+def test_future_nbf_is_rejected() -> None:
+    assert "not yet valid" in rejected(KEY.sign(access_claims(nbf=NOW + 5)))
+    assert verify(KEY.sign(access_claims(nbf=NOW)))
+
+
+@pytest.mark.parametrize("iss", [ISSUER + "/", ISSUER.upper(), "https://evil.example/pool", None])
+def test_issuer_must_match_exactly(iss: str | None) -> None:
+    assert "iss" in rejected(KEY.sign(access_claims(iss=iss)))
+
+
+def test_wrong_client_id_is_rejected() -> None:
+    assert "client_id" in rejected(KEY.sign(access_claims(client_id="other-client")))
+
+
+def test_id_token_is_rejected() -> None:
+    assert "token_use" in rejected(KEY.sign(access_claims(token_use="id")))
+
+
+def test_missing_sub_is_rejected() -> None:
+    assert "sub" in rejected(KEY.sign(access_claims(sub=None)))
+
+
+def test_tampered_payload_is_rejected() -> None:
+    header, _, signature = segments(KEY.sign(access_claims()))
+    forged = b64(access_claims(sub="someone-else"))
+    assert "signature" in rejected(f"{header}.{forged}.{signature}")
+
+
+def test_tampered_signature_is_rejected() -> None:
+    header, payload, signature = segments(KEY.sign(access_claims()))
+    flipped = ("A" if signature[10] != "A" else "B").join([signature[:10], signature[11:]])
+    assert "signature" in rejected(f"{header}.{payload}.{flipped}")
+
+
+def test_truncated_token_is_rejected() -> None:
+    token = KEY.sign(access_claims())
+    with pytest.raises(TokenRejectedError):
+        verify(token[:-20])
+    with pytest.raises(TokenRejectedError):
+        bearer_token({"Authorization": "Bearer " + ".".join(segments(token)[:2])})
+
+
+@pytest.mark.parametrize(
+    "name", ["Authorization", "authorization", "AUTHORIZATION", "aUtHoRiZaTiOn"]
+)
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_header_name_and_scheme_are_case_insensitive(name: str, scheme: str) -> None:
+    token = KEY.sign(access_claims())
+    assert bearer_token({name: f"{scheme} {token}"}) == token
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        None,
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer a.b.c d"},
+        {"Authorization": "Bearer a.b.c", "authorization": "Bearer a.b.c"},
+        {"Authorization": "Bearer not-a-jwt"},
+    ],
+)
+def test_missing_or_malformed_header_is_rejected(headers: dict[str, str] | None) -> None:
+    with pytest.raises(TokenRejectedError):
+        bearer_token(headers)
+
+
+def test_token_length_is_capped_before_parsing() -> None:
+    huge = "a" * (MAX_TOKEN_CHARS - 4) + ".b.c"
+    assert bearer_token({"Authorization": f"Bearer {huge}"}) == huge
+    with pytest.raises(TokenRejectedError, match="length"):
+        bearer_token({"Authorization": f"Bearer a{huge}"})
+
+
+def test_jwks_is_fetched_once_and_cached() -> None:
+    jwks_cache, fetch, _ = cache(KEY)
+    for _ in range(3):
+        verify_access_token(KEY.sign(access_claims()), CONFIG, jwks_cache, NOW)
+    assert fetch.calls == 1
+
+
+def test_unknown_kid_refetches_at_most_once_per_interval_then_finds_rotated_key() -> None:
+    jwks_cache, fetch, clock = cache(KEY)
+    verify_access_token(KEY.sign(access_claims()), CONFIG, jwks_cache, NOW)
+    fetch.document = jwks(KEY, OTHER)  # the pool rotated its keys
+    clock.now += JWKS_REFETCH_SECONDS - 1
+    with pytest.raises(TokenRejectedError, match="unknown kid"):
+        verify_access_token(OTHER.sign(access_claims()), CONFIG, jwks_cache, NOW)
+    assert fetch.calls == 1
+    clock.now += 1
+    assert verify_access_token(OTHER.sign(access_claims()), CONFIG, jwks_cache, NOW)
+    assert fetch.calls == 2
+    with pytest.raises(TokenRejectedError):
+        verify_access_token(SigningKey("key-3").sign(access_claims()), CONFIG, jwks_cache, NOW)
+    assert fetch.calls == 2
+
+
+def test_jwks_over_real_http_and_its_failures() -> None:
+    with serving(jwks(KEY)) as server:
+        jwks_cache = JwksCache(server.url)
+        assert verify_access_token(KEY.sign(access_claims()), CONFIG, jwks_cache, NOW)
+        server.status = 500
+        failing = JwksCache(server.url)
+        with pytest.raises(TokenRejectedError, match="JWKS unavailable"):
+            failing.key_for(KEY.kid)
+    with pytest.raises(TokenRejectedError):
+        fetch_jwks("file:///etc/passwd")
+
+
+def test_non_rsa_and_non_signature_keys_are_ignored() -> None:
+    document = jwks(KEY)
+    document["keys"].append({"kty": "oct", "kid": "sym", "k": "c2VjcmV0"})
+    document["keys"].append({**OTHER.jwk(), "use": "enc"})
+    jwks_cache = JwksCache("u", lambda _url: document, lambda: 0.0)
+    assert jwks_cache.key_for(KEY.kid)
+    with pytest.raises(TokenRejectedError):
+        jwks_cache.key_for("sym")
+    with pytest.raises(TokenRejectedError):
+        jwks_cache.key_for(OTHER.kid)
+
+
+def test_header_not_json_is_rejected() -> None:
+    assert "unreadable" in rejected("bm90anNvbg.e30.c2ln")
