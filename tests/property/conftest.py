@@ -1,4 +1,5 @@
-"""Property-test fixtures: one in-process moto DynamoDB for a whole module."""
+"""Property-test configuration: hypothesis profiles (HYPOTHESIS_PROFILE=dev|ci) and
+one in-process moto DynamoDB for a whole module."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
 from tests.template_model import table_definition
+
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 TABLE = "property-data"
 

@@ -1,0 +1,95 @@
+"""What every resource provisioner shares: the deploy context and the provisioner contract.
+
+A provisioner creates one CloudFormation resource type through the emulator's
+public service API and deletes it again. It declares every property it accepts:
+``honored`` ones are sent to the service, ``no_local_effect`` ones are accepted
+(and sent where the API takes them) but change nothing on this machine, each
+with the reason. A property in neither set is an error naming it and its line.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import boto3
+
+
+@dataclass
+class Deployed:
+    """A created resource: what Ref gives, what Fn::GetAtt gives, what only the harness keeps."""
+
+    physical_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    local: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DeployContext:
+    endpoint_url: str
+    region: str
+    account_id: str
+    stack_name: str
+    template_dir: Path
+    session: boto3.Session
+    progress: Callable[[str], None] = lambda _message: None
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service, endpoint_url=self.endpoint_url, region_name=self.region
+            )
+        return self._clients[service]
+
+    def arn(self, service: str, resource: str, region: bool = True, account: bool = True) -> str:
+        return (
+            f"arn:aws:{service}:{self.region if region else ''}:"
+            f"{self.account_id if account else ''}:{resource}"
+        )
+
+    def generated_name(self, logical_id: str, limit: int = 64) -> str:
+        """A physical name as CloudFormation makes one: stack-logical-SUFFIX."""
+        suffix = hashlib.sha256(f"{self.stack_name}/{logical_id}".encode()).hexdigest()[:12].upper()
+        return f"{self.stack_name}-{logical_id}"[: limit - 13] + "-" + suffix
+
+
+class Provisioner(abc.ABC):
+    type_name: ClassVar[str]
+    honored: ClassVar[frozenset[str]]
+    no_local_effect: ClassVar[Mapping[str, str]] = {}
+    required: ClassVar[frozenset[str]] = frozenset()
+
+    @abc.abstractmethod
+    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+        """Create the resource from its resolved properties."""
+
+    @abc.abstractmethod
+    def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
+        """Delete the resource (used for replacement, removal and teardown)."""
+
+
+def boolean(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
+def integer(value: Any) -> int:
+    return int(value)
+
+
+def policy_json(document: Any) -> str:
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+def tags_list(tags: Any) -> list[dict[str, str]]:
+    return [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in tags or []]
+
+
+def pick(props: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
+    """API arguments from the properties present: {Property: ApiParameter}."""
+    return {api: props[prop] for prop, api in mapping.items() if prop in props}

@@ -1,0 +1,104 @@
+"""AWS::Lambda::Function and AWS::Lambda::Permission.
+
+``Code`` may be what ``aws cloudformation package`` accepts before packaging:
+a path to a zip file or to a directory (zipped here), relative to the template.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from localenv.intrinsics import UnsupportedError
+from localenv.resources.base import DeployContext, Deployed, Provisioner, integer, tags_list
+
+
+def code_bytes(ctx: DeployContext, code: Any, where: str) -> bytes:
+    if isinstance(code, str):
+        path = (ctx.template_dir / code).resolve()
+        if path.is_file():
+            return path.read_bytes()
+        if path.is_dir():
+            return zip_directory(path)
+        raise UnsupportedError(f"{where}: Code path {code!r} does not exist (run `localenv build`)")
+    if isinstance(code, dict) and "ZipFile" in code:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("index.py", str(code["ZipFile"]))
+        return buffer.getvalue()
+    raise UnsupportedError(f"{where}: Code must be a local path or ZipFile locally, got {code!r}")
+
+
+def zip_directory(root: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(root).as_posix())
+    return buffer.getvalue()
+
+
+class Function(Provisioner):
+    type_name = "AWS::Lambda::Function"
+    required = frozenset({"Code", "Role"})
+    honored = frozenset({
+        "FunctionName", "Description", "Runtime", "Handler", "Code", "Role", "MemorySize",
+        "Timeout", "Environment", "Architectures", "TracingConfig",
+        "ReservedConcurrentExecutions", "LoggingConfig", "Tags", "EphemeralStorage",
+    })  # fmt: skip
+    no_local_effect = {
+        "TracingConfig": "stored and read back; no X-Ray traces are recorded locally",
+        "Architectures": "stored; local workers run on this machine's architecture",
+        "EphemeralStorage": "stored; /tmp is not limited locally",
+    }
+    API = ("Description", "Runtime", "Handler", "Architectures", "TracingConfig",
+           "LoggingConfig", "EphemeralStorage")  # fmt: skip
+
+    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+        client = ctx.client("lambda")
+        name = props.get("FunctionName") or ctx.generated_name(logical_id, 64)
+        args: dict[str, Any] = {key: props[key] for key in self.API if key in props}
+        for key in ("MemorySize", "Timeout"):
+            if key in props:
+                args[key] = integer(props[key])
+        if "Environment" in props:
+            variables = props["Environment"].get("Variables", {})
+            args["Environment"] = {"Variables": {k: str(v) for k, v in variables.items()}}
+        if "Tags" in props:
+            args["Tags"] = {t["Key"]: t["Value"] for t in tags_list(props["Tags"])}
+        code = code_bytes(ctx, props["Code"], f"{logical_id}.Code")
+        created = client.create_function(
+            FunctionName=name, Role=props["Role"], Code={"ZipFile": code}, Publish=False, **args
+        )
+        if "ReservedConcurrentExecutions" in props:
+            client.put_function_concurrency(
+                FunctionName=name,
+                ReservedConcurrentExecutions=integer(props["ReservedConcurrentExecutions"]),
+            )
+        log_group = props.get("LoggingConfig", {}).get("LogGroup", f"/aws/lambda/{name}")
+        return Deployed(name, {"Arn": created["FunctionArn"]}, {"LogGroup": log_group})
+
+    def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
+        ctx.client("lambda").delete_function(FunctionName=deployed.physical_id)
+
+
+class Permission(Provisioner):
+    type_name = "AWS::Lambda::Permission"
+    required = frozenset({"FunctionName", "Action", "Principal"})
+    honored = frozenset({"FunctionName", "Action", "Principal", "SourceArn", "SourceAccount"})
+
+    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+        statement_id = ctx.generated_name(logical_id, 100)
+        args = {k: props[k] for k in ("SourceArn", "SourceAccount") if k in props}
+        ctx.client("lambda").add_permission(
+            FunctionName=props["FunctionName"], StatementId=statement_id,
+            Action=props["Action"], Principal=props["Principal"], **args,
+        )  # fmt: skip
+        return Deployed(statement_id, {}, {"FunctionName": props["FunctionName"]})
+
+    def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
+        ctx.client("lambda").remove_permission(
+            FunctionName=deployed.local["FunctionName"], StatementId=deployed.physical_id
+        )
