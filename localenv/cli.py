@@ -1,35 +1,320 @@
-"""The ``localenv`` command line."""
+"""The ``localenv`` command line: the whole pipeline on this machine."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from localenv import build
+from botocore.exceptions import BotoCoreError, ClientError
+
+from localenv import build, cognito_users, emulator, stack
+from localenv.deployer import DeployError
+from localenv.template_loader import TemplateError
+from localenv.workspace import RunRecord, Workspace, alive, read_outputs, running
+
+READY_TIMEOUT_SECONDS = 120
+STOP_TIMEOUT_SECONDS = 15
+
+
+class CliError(Exception):
+    """A one-line error for the user."""
+
+
+def options_from(args: argparse.Namespace) -> stack.StackOptions:
+    parameters = dict(p.split("=", 1) for p in args.parameter or [])
+    return stack.StackOptions(
+        root=Path(args.root).resolve(),
+        stack_name=args.stack_name,
+        region=args.region,
+        api_port=args.api_port,
+        api_host=args.host,
+        parameters=parameters,
+        demo_username=args.demo_user,
+        demo_password=args.demo_password,
+        state_dir=state_dir(args),
+    )
+
+
+def state_dir(args: argparse.Namespace) -> Path | None:
+    return Path(args.state_dir).resolve() if args.state_dir else None
+
+
+def workspace_of(args: argparse.Namespace) -> Workspace:
+    return Workspace(Path(args.root).resolve(), state_dir(args))
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    workspace = options.workspace
+    current = running(workspace)
+    if current is not None:
+        say(f"localenv is running (pid {current.pid}); applying the template to it")
+        _, result = stack.deploy(options, current.endpoint_url, current.emulator_id, say)
+        say(f"updated: {len(result.created)} created, {len(result.replaced)} replaced, "
+            f"{len(result.deleted)} deleted, {len(result.kept)} unchanged")  # fmt: skip
+        os.kill(current.pid, signal.SIGHUP)
+        return 0
+    if args.detach:
+        return start_detached(workspace, args)
+    return run_foreground(options, args)
+
+
+def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int:
+    workspace = options.workspace
+    started = time.monotonic()
+    embedded = args.endpoint_url is None
+    server = emulator.EmbeddedEmulator(args.host, args.port) if embedded else None
+    endpoint_url = server.endpoint_url if server else args.endpoint_url
+    emulator_id = server.emulator_id if server else f"external-{args.endpoint_url}"
+    stop = threading.Event()
+    install_stop_handlers(stop)
+    record = RunRecord(os.getpid(), endpoint_url, emulator_id, embedded, options.stack_name,
+                       options.region, "starting")  # fmt: skip
+    try:
+        if server:
+            server.start()
+            say(f"emulator: moto on {endpoint_url}")
+        else:
+            emulator.wait_reachable(endpoint_url)
+            say(f"emulator: {endpoint_url} (external)")
+        record.write(workspace)
+        outputs, result = stack.deploy(options, endpoint_url, emulator_id, lambda m: say("  " + m))
+        report(outputs, result, time.monotonic() - started)
+        record.status, record.api_url = "ready", str(outputs.get("ApiEndpoint", ""))
+        record.write(workspace)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        say("stopping")
+        if server:
+            server.stop()
+        workspace.run_file.unlink(missing_ok=True)
+    return 0
+
+
+def install_stop_handlers(stop: threading.Event) -> None:
+    def handle(signum: int, _frame: Any) -> None:
+        if signum != signal.SIGHUP:
+            stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, handle)
+
+
+def report(outputs: dict[str, Any], result: Any, seconds: float) -> None:
+    say(
+        f"ready in {seconds:.2f} s: {len(result.created) + len(result.kept)} resources"
+        + (f", skipped by condition: {', '.join(sorted(result.skipped))}" if result.skipped else "")
+    )
+    for key in sorted(outputs):
+        say(f"  {key:<18} {outputs[key]}")
+    say("try:")
+    for line in stack.paste_lines(outputs):
+        say(f"  {line}")
+
+
+def start_detached(workspace: Workspace, args: argparse.Namespace) -> int:
+    """Run ``localenv up`` in the background; return once it reports ready (or failed)."""
+    workspace.directory.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "localenv", *args.original_argv]
+    with workspace.log_file.open("w") as log:
+        child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        record = RunRecord.read(workspace)
+        if record is not None and record.pid == child.pid and record.status == "ready":
+            say(f"localenv up: ready (pid {child.pid}); log: {workspace.log_file}")
+            return 0
+        if child.poll() is not None:
+            raise CliError(f"localenv up failed:\n{workspace.log_file.read_text().strip()}")
+        time.sleep(0.05)
+    child.terminate()
+    raise CliError(f"localenv up did not become ready in {READY_TIMEOUT_SECONDS} s")
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    workspace = workspace_of(args)
+    record = running(workspace)
+    if record is None:
+        say("localenv is not running")
+        return 0
+    if not record.embedded:
+        deleted = stack.destroy(options_from(args), record.endpoint_url, record.emulator_id)
+        say(f"deleted {len(deleted)} resources from {record.endpoint_url}")
+    os.kill(record.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    while alive(record.pid) and time.monotonic() < deadline:
+        reap(record.pid)
+        time.sleep(0.05)
+    if alive(record.pid):
+        os.killpg(record.pid, signal.SIGKILL)
+    workspace.run_file.unlink(missing_ok=True)
+    say(f"localenv stopped (pid {record.pid})")
+    return 0
+
+
+def reap(pid: int) -> None:
+    """Collect the exit status if the process is our child (a detached up started here)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    workspace = workspace_of(args)
+    record = running(workspace)
+    if record is None:
+        say("localenv: not running")
+        return 3
+    say(f"localenv: {record.status} (pid {record.pid})")
+    say(f"  emulator  {record.endpoint_url} ({'embedded' if record.embedded else 'external'})")
+    if record.api_url:
+        say(f"  api       {record.api_url}")
+    return 0
+
+
+def cmd_outputs(args: argparse.Namespace) -> int:
+    outputs = read_outputs(workspace_of(args))
+    if args.json:
+        say(json.dumps(outputs, indent=2))
+    else:
+        for key in sorted(outputs):
+            say(f"{key:<18} {outputs[key]}")
+    return 0
+
+
+def cognito_client(outputs: dict[str, Any]) -> Any:
+    return emulator.session(outputs["Region"]).client(
+        "cognito-idp", endpoint_url=outputs["AwsEndpointUrl"]
+    )
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    outputs = read_outputs(workspace_of(args))
+    username = args.user or outputs["DemoUsername"]
+    password = args.password or outputs["DemoPassword"]
+    say(cognito_users.access_token(cognito_client(outputs), outputs["UserPoolClientId"],
+                                   username, password))  # fmt: skip
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    outputs = read_outputs(workspace_of(args))
+    cognito_users.add_user(cognito_client(outputs), outputs["UserPoolId"], args.username,
+                           args.password)  # fmt: skip
+    say(f"user {args.username} ready")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    workspace = workspace_of(args)
+    record = running(workspace)
+    if record is None:
+        raise CliError("localenv is not running")
+    deleted = stack.reset_data(options_from(args), record.endpoint_url)
+    say(f"emptied {read_outputs(workspace)['TableName']}: {deleted} items deleted")
+    return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    try:
-        result = build.build(Path(args.root).resolve())
-    except build.BuildError as exc:
-        print(f"localenv: build failed: {exc}", file=sys.stderr)
-        return 1
+    result = build.build(Path(args.root).resolve())
     state = "cached" if result.cached else "built"
-    print(f"{state} {result.path} ({result.size} bytes, sha256 {result.sha256})")
+    say(f"{state} {result.path} ({result.size} bytes, sha256 {result.sha256})")
     return 0
+
+
+def add_stack_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--stack-name", default="dataproc")
+    command.add_argument("--region", default="us-east-1")
+    command.add_argument("--host", default=emulator.DEFAULT_HOST)
+    command.add_argument(
+        "--port",
+        type=int,
+        default=emulator.DEFAULT_PORT,
+        help="embedded emulator port (default 4566)",
+    )
+    command.add_argument(
+        "--api-port",
+        type=int,
+        default=stack.DEFAULT_API_PORT,
+        help="local API Gateway port (default 4510)",
+    )
+    command.add_argument("--endpoint-url", help="use this running emulator instead of moto")
+    command.add_argument(
+        "--parameter",
+        action="append",
+        metavar="KEY=VALUE",
+        help="template parameter override (repeatable)",
+    )
+    command.add_argument("--demo-user", default=cognito_users.DEMO_USERNAME)
+    command.add_argument("--demo-password", default=cognito_users.DEMO_PASSWORD)
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="localenv", description=__doc__)
     top.add_argument("--root", default=".", help="project root (default: current directory)")
+    top.add_argument(
+        "--state-dir", help="where this stack keeps its files (default ROOT/.localenv)"
+    )
     commands = top.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="bring the stack up (foreground; Ctrl-C stops it)")
+    add_stack_options(up)
+    up.add_argument("--detach", action="store_true", help="run in the background")
+    up.set_defaults(run=cmd_up)
+    down = commands.add_parser("down", help="stop the stack, leaving no process")
+    add_stack_options(down)
+    down.set_defaults(run=cmd_down)
+    commands.add_parser("status", help="is it running, and where").set_defaults(run=cmd_status)
+    outputs = commands.add_parser("outputs", help="the stack outputs")
+    outputs.add_argument("--json", action="store_true")
+    outputs.set_defaults(run=cmd_outputs)
+    token = commands.add_parser("token", help="an access token through Cognito InitiateAuth")
+    token.add_argument("--user")
+    token.add_argument("--password")
+    token.set_defaults(run=cmd_token)
+    users = commands.add_parser("users", help="manage users").add_subparsers(required=True)
+    add = users.add_parser("add", help="create a confirmed user")
+    add.add_argument("username")
+    add.add_argument("password")
+    add.set_defaults(run=cmd_users_add)
+    reset = commands.add_parser("reset", help="empty the data, keep the stack")
+    add_stack_options(reset)
+    reset.set_defaults(run=cmd_reset)
     commands.add_parser("build", help="build the Lambda artifact").set_defaults(run=cmd_build)
     return top
 
 
+ERRORS: tuple[type[BaseException], ...] = (
+    CliError, emulator.EmulatorError, TemplateError, DeployError, build.BuildError,
+    FileNotFoundError, ClientError, BotoCoreError,
+)  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    code: int = args.run(args)
-    return code
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(arguments)
+    args.original_argv = [a for a in arguments if a != "--detach"]
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+    except ERRORS as exc:
+        print(f"localenv: {exc}", file=sys.stderr)
+        return 1

@@ -95,7 +95,9 @@ def resolve_parameters(declared: Mapping[str, Any], overrides: Mapping[str, str]
         elif "Default" in spec:
             value = spec["Default"]
         else:
-            raise TemplateError(f"Parameters.{name} (line {line_of(spec)}): no value and no Default")
+            raise TemplateError(
+                f"Parameters.{name} (line {line_of(spec)}): no value and no Default"
+            )
         values[name] = check_parameter(name, spec, str(value))
     return values
 
@@ -130,7 +132,9 @@ def dependencies(name: str, resource: Mapping[str, Any], names: set[str]) -> set
     explicit = {depends} if isinstance(depends, str) else set(depends)
     unknown = explicit - names
     if unknown:
-        raise TemplateError(f"{name} (line {line_of(resource)}): DependsOn unknown {sorted(unknown)}")
+        raise TemplateError(
+            f"{name} (line {line_of(resource)}): DependsOn unknown {sorted(unknown)}"
+        )
     return (explicit | intrinsics.references(resource.get("Properties", {}))) & names
 
 
@@ -176,7 +180,9 @@ def check_resource(name: str, resource: Any) -> None:
 
 
 def digest(kind: str, props: Any) -> str:
-    return hashlib.sha256(json.dumps([kind, props], sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps([kind, props], sort_keys=True, default=str).encode()
+    ).hexdigest()
 
 
 class Deployer:
@@ -213,7 +219,9 @@ class Deployer:
             check_resource(name, resource)
             condition = resource.get("Condition")
             if condition is not None and condition not in self.scope.conditions:
-                raise TemplateError(f"{name} (line {line_of(resource)}): unknown condition {condition}")
+                raise TemplateError(
+                    f"{name} (line {line_of(resource)}): unknown condition {condition}"
+                )
             if condition is None or self.scope.conditions[condition]:
                 active[name] = resource
             else:
@@ -231,8 +239,12 @@ class Deployer:
         order = topological_order(graph)
         replace = self.plan(order, active, graph)
         removed = [n for n in self.state.resources if n not in active]
-        deleted = self.delete_old(removed + [n for n in order if n in replace and n in self.state.resources])
-        created, replaced, kept = [], [], []
+        deleted = self.delete_old(
+            removed + [n for n in order if n in replace and n in self.state.resources]
+        )
+        created: list[str] = []
+        replaced: list[str] = []
+        kept: list[str] = []
         for index, name in enumerate(order):
             if name in self.state.resources:
                 kept.append(name)
@@ -280,7 +292,11 @@ class Deployer:
         self.load_into_scope(name, ResourceState(kind, deployed.physical_id, "", index,
                                                  deployed.attributes))  # fmt: skip
         self.state.resources[name] = ResourceState(
-            kind, deployed.physical_id, digest(kind, props), index, deployed.attributes,
+            kind,
+            deployed.physical_id,
+            digest(kind, props),
+            index,
+            deployed.attributes,
             deployed.local,
         )
 

@@ -29,7 +29,7 @@ class Loader(yaml.SafeLoader):
 
 
 def _mapping(loader: Loader, node: yaml.MappingNode) -> Node:
-    result = Node(loader.construct_mapping(node, deep=True))
+    result = Node({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     result.line = node.start_mark.line + 1
     return result
 

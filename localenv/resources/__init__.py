@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localenv.resources import api, compute, identity, iam, logs, observability, storage
+from localenv.resources import api, compute, iam, identity, logs, observability, storage
 from localenv.resources.base import Provisioner
 
 PROVISIONERS: dict[str, Provisioner] = {

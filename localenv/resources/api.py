@@ -36,8 +36,14 @@ class RestApi(Provisioner):
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("apigateway")
-        args = pick(props, {"Description": "description", "ApiKeySourceType": "apiKeySource",
-                            "DisableExecuteApiEndpoint": "disableExecuteApiEndpoint"})
+        args = pick(
+            props,
+            {
+                "Description": "description",
+                "ApiKeySourceType": "apiKeySource",
+                "DisableExecuteApiEndpoint": "disableExecuteApiEndpoint",
+            },
+        )
         if "EndpointConfiguration" in props:
             args["endpointConfiguration"] = {"types": props["EndpointConfiguration"]["Types"]}
         if "Policy" in props:
@@ -72,8 +78,9 @@ class Resource(Provisioner):
         created = ctx.client("apigateway").create_resource(
             restApiId=props["RestApiId"], parentId=props["ParentId"], pathPart=props["PathPart"]
         )
-        return Deployed(created["id"], {"ResourceId": created["id"]},
-                        {"RestApiId": props["RestApiId"]})
+        return Deployed(
+            created["id"], {"ResourceId": created["id"]}, {"RestApiId": props["RestApiId"]}
+        )
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
         ctx.client("apigateway").delete_resource(
@@ -106,8 +113,9 @@ class Authorizer(Provisioner):
         created = ctx.client("apigateway").create_authorizer(
             restApiId=props["RestApiId"], name=props["Name"], type=props["Type"], **args
         )
-        return Deployed(created["id"], {"AuthorizerId": created["id"]},
-                        {"RestApiId": props["RestApiId"]})
+        return Deployed(
+            created["id"], {"AuthorizerId": created["id"]}, {"RestApiId": props["RestApiId"]}
+        )
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
         ctx.client("apigateway").delete_authorizer(
@@ -140,13 +148,16 @@ class Method(Provisioner):
         args = pick(props, {"AuthorizerId": "authorizerId", "OperationName": "operationName",
                             "ApiKeyRequired": "apiKeyRequired"})  # fmt: skip
         if "RequestParameters" in props:
-            args["requestParameters"] = {k: boolean(v) for k, v in props["RequestParameters"].items()}
+            args["requestParameters"] = {
+                k: boolean(v) for k, v in props["RequestParameters"].items()
+            }
         client.put_method(authorizationType=props["AuthorizationType"], **key, **args)
         for response in props.get("MethodResponses", []):
             client.put_method_response(
                 statusCode=str(response["StatusCode"]),
-                responseParameters={k: boolean(v) for k, v in
-                                    response.get("ResponseParameters", {}).items()},
+                responseParameters={
+                    k: boolean(v) for k, v in response.get("ResponseParameters", {}).items()
+                },
                 **key,
             )
         if "Integration" in props:
@@ -154,7 +165,9 @@ class Method(Provisioner):
         return Deployed(f"{props['ResourceId']}/{props['HttpMethod']}", {}, key)
 
     @staticmethod
-    def integrate(client: Any, key: dict[str, str], integration: dict[str, Any], where: str) -> None:
+    def integrate(
+        client: Any, key: dict[str, str], integration: dict[str, Any], where: str
+    ) -> None:
         unknown = set(integration) - INTEGRATION_PROPERTIES
         if unknown:
             raise UnsupportedError(f"{where}.Integration: {sorted(unknown)} not supported locally")
@@ -167,8 +180,11 @@ class Method(Provisioner):
                 statusCode=str(response["StatusCode"]),
                 responseParameters=response.get("ResponseParameters", {}),
                 responseTemplates=response.get("ResponseTemplates", {}),
-                **({"selectionPattern": response["SelectionPattern"]}
-                   if "SelectionPattern" in response else {}),
+                **(
+                    {"selectionPattern": response["SelectionPattern"]}
+                    if "SelectionPattern" in response
+                    else {}
+                ),
                 **key,
             )
 
@@ -179,20 +195,25 @@ class Method(Provisioner):
 class GatewayResponse(Provisioner):
     type_name = "AWS::ApiGateway::GatewayResponse"
     required = frozenset({"RestApiId", "ResponseType"})
-    honored = frozenset({
-        "RestApiId", "ResponseType", "ResponseParameters", "ResponseTemplates", "StatusCode"
-    })
+    honored = frozenset(
+        {"RestApiId", "ResponseType", "ResponseParameters", "ResponseTemplates", "StatusCode"}
+    )
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
-        args = pick(props, {"ResponseParameters": "responseParameters",
-                            "ResponseTemplates": "responseTemplates"})
+        args = pick(
+            props,
+            {"ResponseParameters": "responseParameters", "ResponseTemplates": "responseTemplates"},
+        )
         if "StatusCode" in props:
             args["statusCode"] = str(props["StatusCode"])
         ctx.client("apigateway").put_gateway_response(
             restApiId=props["RestApiId"], responseType=props["ResponseType"], **args
         )
-        return Deployed(f"{props['RestApiId']}/{props['ResponseType']}", {},
-                        {"restApiId": props["RestApiId"], "responseType": props["ResponseType"]})
+        return Deployed(
+            f"{props['RestApiId']}/{props['ResponseType']}",
+            {},
+            {"restApiId": props["RestApiId"], "responseType": props["ResponseType"]},
+        )
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
         ctx.client("apigateway").delete_gateway_response(**deployed.local)
@@ -207,8 +228,9 @@ class Deployment(Provisioner):
         created = ctx.client("apigateway").create_deployment(
             restApiId=props["RestApiId"], description=props.get("Description", "")
         )
-        return Deployed(created["id"], {"DeploymentId": created["id"]},
-                        {"RestApiId": props["RestApiId"]})
+        return Deployed(
+            created["id"], {"DeploymentId": created["id"]}, {"RestApiId": props["RestApiId"]}
+        )
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
         ctx.client("apigateway").delete_deployment(
@@ -246,8 +268,9 @@ class Stage(Provisioner):
             args["cacheClusterEnabled"] = boolean(props["CacheClusterEnabled"])
         if "Tags" in props:
             args["tags"] = {t["Key"]: t["Value"] for t in props["Tags"]}
-        client.create_stage(restApiId=api, stageName=name, deploymentId=props["DeploymentId"],
-                            **args)
+        client.create_stage(
+            restApiId=api, stageName=name, deploymentId=props["DeploymentId"], **args
+        )
         operations = self.patch_operations(props)
         if operations:
             client.update_stage(restApiId=api, stageName=name, patchOperations=operations)
@@ -260,8 +283,13 @@ class Stage(Provisioner):
         if access:
             for key, path in (("DestinationArn", "destinationArn"), ("Format", "format")):
                 if key in access:
-                    operations.append({"op": "replace", "path": f"/accessLogSettings/{path}",
-                                       "value": str(access[key])})
+                    operations.append(
+                        {
+                            "op": "replace",
+                            "path": f"/accessLogSettings/{path}",
+                            "value": str(access[key]),
+                        }
+                    )
         for setting in props.get("MethodSettings", []):
             path = setting.get("ResourcePath", "/*")
             prefix = "/*" if path == "/*" else "/" + escape_path(path)
@@ -271,9 +299,13 @@ class Stage(Provisioner):
                     continue
                 if key not in METHOD_SETTING_PATHS:
                     raise UnsupportedError(f"Stage MethodSettings.{key} is not supported locally")
-                operations.append({"op": "replace", "path": f"{prefix}/{METHOD_SETTING_PATHS[key]}",
-                                   "value": str(value).lower() if isinstance(value, bool)
-                                   else str(value)})
+                operations.append(
+                    {
+                        "op": "replace",
+                        "path": f"{prefix}/{METHOD_SETTING_PATHS[key]}",
+                        "value": str(value).lower() if isinstance(value, bool) else str(value),
+                    }
+                )
         return operations
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:

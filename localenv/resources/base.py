@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-import boto3
-
 
 @dataclass
 class Deployed:
@@ -36,7 +34,7 @@ class DeployContext:
     account_id: str
     stack_name: str
     template_dir: Path
-    session: boto3.Session
+    session: Any  # boto3.Session; Any because client() is overloaded per service name
     progress: Callable[[str], None] = lambda _message: None
     _clients: dict[str, Any] = field(default_factory=dict)
 

@@ -32,8 +32,9 @@ class Key(Provisioner):
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("kms")
-        args = pick(props, {"Description": "Description", "KeyUsage": "KeyUsage",
-                            "KeySpec": "KeySpec"})
+        args = pick(
+            props, {"Description": "Description", "KeyUsage": "KeyUsage", "KeySpec": "KeySpec"}
+        )
         if "KeyPolicy" in props:
             args["Policy"] = policy_json(props["KeyPolicy"])
         if "MultiRegion" in props:
@@ -91,8 +92,7 @@ class TopicPolicy(Provisioner):
 class Subscription(Provisioner):
     type_name = "AWS::SNS::Subscription"
     required = frozenset({"TopicArn", "Protocol"})
-    honored = frozenset({"TopicArn", "Protocol", "Endpoint", "RawMessageDelivery",
-                         "FilterPolicy"})
+    honored = frozenset({"TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy"})
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         attributes = {}
@@ -124,8 +124,18 @@ ALARM_KEYS = {
 class Alarm(Provisioner):
     type_name = "AWS::CloudWatch::Alarm"
     required = frozenset({"ComparisonOperator", "EvaluationPeriods"})
-    honored = frozenset({*ALARM_KEYS, "AlarmName", "Dimensions", "Period", "EvaluationPeriods",
-                         "DatapointsToAlarm", "Threshold", "ActionsEnabled"})
+    honored = frozenset(
+        {
+            *ALARM_KEYS,
+            "AlarmName",
+            "Dimensions",
+            "Period",
+            "EvaluationPeriods",
+            "DatapointsToAlarm",
+            "Threshold",
+            "ActionsEnabled",
+        }
+    )
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         name = props.get("AlarmName") or ctx.generated_name(logical_id, 255)
@@ -138,8 +148,9 @@ class Alarm(Provisioner):
         if "ActionsEnabled" in props:
             args["ActionsEnabled"] = boolean(props["ActionsEnabled"])
         if "Dimensions" in props:
-            args["Dimensions"] = [{"Name": d["Name"], "Value": str(d["Value"])}
-                                  for d in props["Dimensions"]]
+            args["Dimensions"] = [
+                {"Name": d["Name"], "Value": str(d["Value"])} for d in props["Dimensions"]
+            ]
         client = ctx.client("cloudwatch")
         client.put_metric_alarm(AlarmName=name, **args)
         arn = client.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]

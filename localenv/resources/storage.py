@@ -42,8 +42,10 @@ class Table(Provisioner):
         args = pick(props, self.API)
         if "SSESpecification" in props:
             sse = props["SSESpecification"]
-            args["SSESpecification"] = {"Enabled": boolean(sse.get("SSEEnabled", False)),
-                                        **({"SSEType": sse["SSEType"]} if "SSEType" in sse else {})}
+            args["SSESpecification"] = {
+                "Enabled": boolean(sse.get("SSEEnabled", False)),
+                **({"SSEType": sse["SSEType"]} if "SSEType" in sse else {}),
+            }
         if "DeletionProtectionEnabled" in props:
             args["DeletionProtectionEnabled"] = boolean(props["DeletionProtectionEnabled"])
         if "Tags" in props:

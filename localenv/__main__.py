@@ -1,0 +1,5 @@
+"""``python -m localenv`` is the ``localenv`` command."""
+
+from localenv.cli import main
+
+raise SystemExit(main())

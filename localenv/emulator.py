@@ -1,0 +1,90 @@
+"""The AWS emulator behind the local stack: moto in server mode, embedded, or any
+emulator someone else runs (``--endpoint-url``), reached only through public AWS APIs."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4566  # LocalStack's port, so the usual --endpoint-url lines work unchanged
+CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
+
+class EmulatorError(Exception):
+    """The emulator cannot be started or reached; the message says what to do."""
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+@dataclass
+class EmbeddedEmulator:
+    """moto's threaded server in this process; ``start`` returns once it answers."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    emulator_id: str = field(default_factory=lambda: f"embedded-{uuid.uuid4()}")
+    server: Any = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        if port_in_use(self.host, self.port):
+            raise EmulatorError(
+                f"port {self.port} on {self.host} is in use: stop what runs there "
+                "(`localenv down`?) or pick another with --port"
+            )
+        # moto's werkzeug server logs every request; the harness reports progress itself.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self.server.start()
+        wait_reachable(self.endpoint_url)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def wait_reachable(endpoint_url: str) -> None:
+    """Raise a clear error unless something answers HTTP at ``endpoint_url``."""
+    try:
+        with urllib.request.urlopen(endpoint_url, timeout=5):  # noqa: S310 - http(s) only
+            pass
+    except urllib.error.HTTPError:
+        pass  # an HTTP answer of any status means an emulator is there
+    except (urllib.error.URLError, OSError) as exc:
+        raise EmulatorError(
+            f"no AWS emulator answers at {endpoint_url} ({exc}); start one or drop --endpoint-url"
+        ) from exc
+
+
+def session(region: str) -> boto3.Session:
+    return boto3.Session(
+        region_name=region,
+        aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+    )
+
+
+def account_id(endpoint_url: str, region: str) -> str:
+    sts = session(region).client("sts", endpoint_url=endpoint_url)
+    return str(sts.get_caller_identity()["Account"])

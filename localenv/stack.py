@@ -1,0 +1,143 @@
+"""Bring the stack up in an emulator: build, deploy the template, demo user, outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localenv import build, cognito_users, emulator, template_loader
+from localenv.deployer import Deployer, DeployResult, StackState, teardown
+from localenv.resources.base import DeployContext
+from localenv.workspace import Workspace
+
+EXECUTE_API_URL = re.compile(r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(/.*)?")
+DEFAULT_API_PORT = 4510
+
+
+@dataclass
+class StackOptions:
+    root: Path
+    stack_name: str = "dataproc"
+    region: str = "us-east-1"
+    api_host: str = "127.0.0.1"
+    api_port: int = DEFAULT_API_PORT
+    parameters: dict[str, str] = field(default_factory=dict)
+    demo_username: str = cognito_users.DEMO_USERNAME
+    demo_password: str = cognito_users.DEMO_PASSWORD
+    state_dir: Path | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        return Workspace(self.root, self.state_dir)
+
+
+def context(options: StackOptions, endpoint_url: str,
+            progress: Callable[[str], None]) -> DeployContext:  # fmt: skip
+    return DeployContext(
+        endpoint_url=endpoint_url,
+        region=options.region,
+        account_id=emulator.account_id(endpoint_url, options.region),
+        stack_name=options.stack_name,
+        template_dir=options.workspace.template.parent,
+        session=emulator.session(options.region),
+        progress=progress,
+    )
+
+
+def deploy(options: StackOptions, endpoint_url: str, emulator_id: str,
+           progress: Callable[[str], None]) -> tuple[dict[str, Any], DeployResult]:  # fmt: skip
+    """Build, deploy (or update) the stack, create the demo user, write outputs.json."""
+    workspace = options.workspace
+    artifact = build.build(options.root)
+    progress(f"{'reused' if artifact.cached else 'built'} {artifact.path.name} "
+             f"({artifact.size // 1024} KiB)")  # fmt: skip
+    template = template_loader.load(workspace.template)
+    ctx = context(options, endpoint_url, progress)
+    state = StackState.load(workspace.state_file, options.stack_name, emulator_id)
+    try:
+        result = Deployer(ctx, template, options.parameters, state).deploy()
+    finally:
+        state.save(workspace.state_file)
+    outputs = local_outputs(options, endpoint_url, result.outputs)
+    if "UserPoolId" in outputs:
+        cognito_users.add_user(ctx.client("cognito-idp"), outputs["UserPoolId"],
+                               options.demo_username, options.demo_password)  # fmt: skip
+    workspace.outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
+    return outputs, result
+
+
+def local_outputs(options: StackOptions, endpoint_url: str,
+                  outputs: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The template's outputs, with execute-api URLs pointing at the local gateway."""
+    local = {}
+    for key, value in outputs.items():
+        match = EXECUTE_API_URL.fullmatch(str(value))
+        local[key] = (
+            f"http://{options.api_host}:{options.api_port}{match.group(2) or ''}"
+            if match else value
+        )  # fmt: skip
+    local.update(
+        AwsEndpointUrl=endpoint_url,
+        Region=options.region,
+        DemoUsername=options.demo_username,
+        DemoPassword=options.demo_password,
+    )
+    if "UserPoolId" in outputs:
+        local["JwksUrl"] = f"{endpoint_url}/{outputs['UserPoolId']}/.well-known/jwks.json"
+    return local
+
+
+def paste_lines(outputs: dict[str, Any]) -> list[str]:
+    endpoint = outputs["AwsEndpointUrl"]
+    aws = f"aws --endpoint-url {endpoint} --region {outputs['Region']}"
+    lines = ["export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
+             f"AWS_DEFAULT_REGION={outputs['Region']}"]  # fmt: skip
+    if "UserPoolClientId" in outputs:
+        params = shlex.quote(
+            f"USERNAME={outputs['DemoUsername']},PASSWORD={outputs['DemoPassword']}"
+        )
+        lines.append(
+            f"TOKEN=$({aws} cognito-idp initiate-auth --auth-flow USER_PASSWORD_AUTH "
+            f"--client-id {outputs['UserPoolClientId']} --auth-parameters {params} "
+            "--query AuthenticationResult.AccessToken --output text)"
+        )
+    if "ApiEndpoint" in outputs:
+        api = outputs["ApiEndpoint"]
+        lines.append(
+            f"curl -sS -X POST '{api}?name=hello.txt' -H \"Authorization: Bearer $TOKEN\" "
+            "-H 'Content-Type: text/plain' --data-binary $'hello\\nworld\\n'"
+        )
+        lines.append(f"curl -sS '{api}' -H \"Authorization: Bearer $TOKEN\"")
+    if "TableName" in outputs:
+        lines.append(f"{aws} dynamodb scan --table-name {outputs['TableName']}")
+    return lines
+
+
+def destroy(options: StackOptions, endpoint_url: str, emulator_id: str) -> list[str]:
+    """Delete the stack's resources from the emulator (used with --endpoint-url)."""
+    workspace = options.workspace
+    state = StackState.load(workspace.state_file, options.stack_name, emulator_id)
+    deleted = teardown(context(options, endpoint_url, lambda _m: None), state)
+    state.save(workspace.state_file)
+    return deleted
+
+
+def reset_data(options: StackOptions, endpoint_url: str) -> int:
+    """Empty every table of the stack; keep the stack. Returns the number of items deleted."""
+    outputs = json.loads(options.workspace.outputs_file.read_text())
+    dynamodb = emulator.session(options.region).client("dynamodb", endpoint_url=endpoint_url)
+    table = outputs["TableName"]
+    keys = [
+        k["AttributeName"] for k in dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
+    ]
+    deleted = 0
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+        for item in page["Items"]:
+            dynamodb.delete_item(TableName=table, Key={k: item[k] for k in keys})
+            deleted += 1
+    return deleted

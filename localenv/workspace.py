@@ -1,0 +1,98 @@
+"""The files of a local stack under ``.localenv/``: run record, state, outputs, log."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+DIRECTORY = ".localenv"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The project ``root`` (template, handlers) and the ``state`` directory of one stack."""
+
+    root: Path
+    state: Path | None = None
+
+    @property
+    def directory(self) -> Path:
+        return self.state or self.root / DIRECTORY
+
+    @property
+    def run_file(self) -> Path:
+        return self.directory / "run.json"
+
+    @property
+    def state_file(self) -> Path:
+        return self.directory / "state.json"
+
+    @property
+    def outputs_file(self) -> Path:
+        return self.directory / "outputs.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.directory / "up.log"
+
+    @property
+    def template(self) -> Path:
+        return self.root / "cloudformation" / "template.yaml"
+
+
+@dataclass
+class RunRecord:
+    """What a running ``localenv up`` publishes about itself."""
+
+    pid: int
+    endpoint_url: str
+    emulator_id: str
+    embedded: bool
+    stack_name: str
+    region: str
+    status: str  # "starting" | "ready"
+    api_url: str = ""
+
+    def write(self, workspace: Workspace) -> None:
+        workspace.directory.mkdir(parents=True, exist_ok=True)
+        temporary = workspace.run_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(self), indent=1))
+        temporary.replace(workspace.run_file)
+
+    @classmethod
+    def read(cls, workspace: Workspace) -> RunRecord | None:
+        try:
+            return cls(**json.loads(workspace.run_file.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running(workspace: Workspace) -> RunRecord | None:
+    """The record of a live ``localenv up`` in this workspace, if any."""
+    record = RunRecord.read(workspace)
+    if record is None or not alive(record.pid):
+        return None
+    return record
+
+
+def read_outputs(workspace: Workspace) -> dict[str, Any]:
+    try:
+        outputs: dict[str, Any] = json.loads(workspace.outputs_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise FileNotFoundError(
+            f"{workspace.outputs_file} not found: run `localenv up` first"
+        ) from exc
+    return outputs

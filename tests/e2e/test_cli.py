@@ -1,0 +1,132 @@
+"""The localenv command line, run as a user runs it, in its own processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from localenv.workspace import alive
+from tests.template_model import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def localenv(state: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "localenv", "--root", str(ROOT), "--state-dir", str(state), *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=180,
+    )
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_up_detach_token_outputs_down_leaves_no_process(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    port, api_port = free_port(), free_port()
+    up = localenv(
+        state,
+        "up",
+        "--detach",
+        "--port",
+        str(port),
+        "--api-port",
+        str(api_port),
+        "--stack-name",
+        "clitest",
+    )
+    assert "ready" in up.stdout
+    record = json.loads((state / "run.json").read_text())
+    pid = record["pid"]
+    assert alive(pid)
+    try:
+        outputs = json.loads(localenv(state, "outputs", "--json").stdout)
+        assert outputs["AwsEndpointUrl"] == f"http://127.0.0.1:{port}"
+        assert outputs["ApiEndpoint"] == f"http://127.0.0.1:{api_port}/prod/dataproc"
+        for key in (
+            "UserPoolId",
+            "UserPoolClientId",
+            "Region",
+            "TableName",
+            "AlarmTopicArn",
+            "DemoUsername",
+            "DemoPassword",
+        ):
+            assert outputs[key], key
+        token = localenv(state, "token").stdout.strip()
+        assert token.count(".") == 2
+        assert "ready" in localenv(state, "status").stdout
+        # The real AWS CLI against the local stack.
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        aws = Path(sys.executable).parent / "aws"
+        if aws.exists():
+            scan = subprocess.run(
+                [
+                    str(aws),
+                    "--endpoint-url",
+                    outputs["AwsEndpointUrl"],
+                    "dynamodb",
+                    "scan",
+                    "--table-name",
+                    outputs["TableName"],
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
+            assert json.loads(scan.stdout)["Count"] == 0
+        workers = children_of(pid)
+    finally:
+        down = localenv(state, "down")
+    assert "stopped" in down.stdout
+    assert not alive(pid)
+    assert not any(alive(child) for child in workers)
+    assert not (state / "run.json").exists()
+    assert localenv(state, "status", check=False).returncode == 3
+
+
+def test_up_on_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = localenv(tmp_path / "s", "up", "--port", str(port), check=False)
+    assert result.returncode == 1
+    assert f"port {port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_endpoint_is_a_one_line_error(tmp_path: Path) -> None:
+    result = localenv(
+        tmp_path / "s", "up", "--endpoint-url", f"http://127.0.0.1:{free_port()}", check=False
+    )
+    assert result.returncode == 1
+    assert "no AWS emulator answers" in result.stderr
+    assert "Traceback" not in result.stderr
