@@ -72,11 +72,26 @@ def install_dependencies(requirements: Path, cache: Path) -> Path:
         return target
     staging = Path(tempfile.mkdtemp(prefix="deps-", dir=cache))
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
-        "--disable-pip-version-check", "--no-warn-conflicts",
-        "--platform", PLATFORM, "--implementation", "cp", "--python-version", PYTHON_VERSION,
-        "--only-binary=:all:", "--target", str(staging), "-r", str(requirements),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--disable-pip-version-check",
+        "--no-warn-conflicts",
+        "--platform",
+        PLATFORM,
+        "--implementation",
+        "cp",
+        "--python-version",
+        PYTHON_VERSION,
+        "--only-binary=:all:",
+        "--target",
+        str(staging),
+        "-r",
+        str(requirements),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)

@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from localenv import build, cognito_users, emulator, stack
 from localenv.deployer import DeployError
+from localenv.local_api import LocalApi
 from localenv.template_loader import TemplateError
 from localenv.workspace import RunRecord, Workspace, alive, read_outputs, running
 
@@ -64,8 +65,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     if current is not None:
         say(f"localenv is running (pid {current.pid}); applying the template to it")
         _, result = stack.deploy(options, current.endpoint_url, current.emulator_id, say)
-        say(f"updated: {len(result.created)} created, {len(result.replaced)} replaced, "
-            f"{len(result.deleted)} deleted, {len(result.kept)} unchanged")  # fmt: skip
+        say(
+            f"updated: {len(result.created)} created, {len(result.replaced)} replaced, "
+            f"{len(result.deleted)} deleted, {len(result.kept)} unchanged"
+        )
         os.kill(current.pid, signal.SIGHUP)
         return 0
     if args.detach:
@@ -80,11 +83,21 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
     server = emulator.EmbeddedEmulator(args.host, args.port) if embedded else None
     endpoint_url = server.endpoint_url if server else args.endpoint_url
     emulator_id = server.emulator_id if server else f"external-{args.endpoint_url}"
-    stop = threading.Event()
-    install_stop_handlers(stop)
-    record = RunRecord(os.getpid(), endpoint_url, emulator_id, embedded, options.stack_name,
-                       options.region, "starting")  # fmt: skip
+    stop, reload = threading.Event(), threading.Event()
+    install_stop_handlers(stop, reload)
+    api: LocalApi | None = None
+    record = RunRecord(
+        os.getpid(),
+        endpoint_url,
+        emulator_id,
+        embedded,
+        options.stack_name,
+        options.region,
+        "starting",
+    )
     try:
+        if emulator.port_in_use(options.api_host, options.api_port):
+            raise CliError(f"API port {options.api_port} is in use: pick another with --api-port")
         if server:
             server.start()
             say(f"emulator: moto on {endpoint_url}")
@@ -93,22 +106,77 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
             say(f"emulator: {endpoint_url} (external)")
         record.write(workspace)
         outputs, result = stack.deploy(options, endpoint_url, emulator_id, lambda m: say("  " + m))
+        api = LocalApi(
+            stack.context(options, endpoint_url, say),
+            emulator_id,
+            workspace.state_file,
+            options.root / build.CACHE,
+            options.api_host,
+            options.api_port,
+        )
+        api.start()
         report(outputs, result, time.monotonic() - started)
         record.status, record.api_url = "ready", str(outputs.get("ApiEndpoint", ""))
         record.write(workspace)
-        while not stop.wait(0.5):
-            pass
+        serve(stop, reload, api, options, endpoint_url, emulator_id, args.watch)
     finally:
         say("stopping")
+        if api is not None:
+            api.stop()
         if server:
             server.stop()
         workspace.run_file.unlink(missing_ok=True)
     return 0
 
 
-def install_stop_handlers(stop: threading.Event) -> None:
+def serve(
+    stop: threading.Event,
+    reload: threading.Event,
+    api: LocalApi,
+    options: stack.StackOptions,
+    endpoint_url: str,
+    emulator_id: str,
+    watch: bool,
+) -> None:
+    """Serve until stopped; reload after a redeploy (SIGHUP) or, with --watch, a code change."""
+    watcher = SourceWatcher(options.root / "handlers") if watch else None
+    while not stop.wait(0.5):
+        if watcher is not None and watcher.changed():
+            say("handlers/ changed: rebuilding and redeploying")
+            try:
+                stack.deploy(options, endpoint_url, emulator_id, lambda m: say("  " + m))
+            except ERRORS as exc:
+                say(f"localenv: {exc}")
+                continue
+            reload.set()
+        if reload.is_set():
+            reload.clear()
+            api.load()
+            say("reloaded functions and API; environments recycled where code changed")
+
+
+class SourceWatcher:
+    """Polls a tree for changes (mtime and size of every file)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.seen = self.snapshot()
+
+    def snapshot(self) -> dict[str, tuple[float, int]]:
+        files = [p for p in self.root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        return {str(p): (p.stat().st_mtime, p.stat().st_size) for p in files}
+
+    def changed(self) -> bool:
+        now = self.snapshot()
+        changed, self.seen = now != self.seen, now
+        return changed
+
+
+def install_stop_handlers(stop: threading.Event, reload: threading.Event) -> None:
     def handle(signum: int, _frame: Any) -> None:
-        if signum != signal.SIGHUP:
+        if signum == signal.SIGHUP:
+            reload.set()
+        else:
             stop.set()
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -133,9 +201,12 @@ def start_detached(workspace: Workspace, args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "localenv", *args.original_argv]
     with workspace.log_file.open("w") as log:
         child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
-        )  # fmt: skip
+        )
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         record = RunRecord.read(workspace)
@@ -209,15 +280,19 @@ def cmd_token(args: argparse.Namespace) -> int:
     outputs = read_outputs(workspace_of(args))
     username = args.user or outputs["DemoUsername"]
     password = args.password or outputs["DemoPassword"]
-    say(cognito_users.access_token(cognito_client(outputs), outputs["UserPoolClientId"],
-                                   username, password))  # fmt: skip
+    say(
+        cognito_users.access_token(
+            cognito_client(outputs), outputs["UserPoolClientId"], username, password
+        )
+    )
     return 0
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     outputs = read_outputs(workspace_of(args))
-    cognito_users.add_user(cognito_client(outputs), outputs["UserPoolId"], args.username,
-                           args.password)  # fmt: skip
+    cognito_users.add_user(
+        cognito_client(outputs), outputs["UserPoolId"], args.username, args.password
+    )
     say(f"user {args.username} ready")
     return 0
 
@@ -276,6 +351,11 @@ def parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="bring the stack up (foreground; Ctrl-C stops it)")
     add_stack_options(up)
     up.add_argument("--detach", action="store_true", help="run in the background")
+    up.add_argument(
+        "--watch",
+        action="store_true",
+        help="rebuild and recycle environments when handlers/ changes",
+    )
     up.set_defaults(run=cmd_up)
     down = commands.add_parser("down", help="stop the stack, leaving no process")
     add_stack_options(down)
@@ -301,9 +381,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 ERRORS: tuple[type[BaseException], ...] = (
-    CliError, emulator.EmulatorError, TemplateError, DeployError, build.BuildError,
-    FileNotFoundError, ClientError, BotoCoreError,
-)  # fmt: skip
+    CliError,
+    emulator.EmulatorError,
+    TemplateError,
+    DeployError,
+    build.BuildError,
+    FileNotFoundError,
+    ClientError,
+    BotoCoreError,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

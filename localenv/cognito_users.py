@@ -13,10 +13,14 @@ def add_user(cognito: Any, pool_id: str, username: str, password: str) -> None:
     """Create a confirmed user with a permanent password (idempotent)."""
     with contextlib.suppress(cognito.exceptions.UsernameExistsException):
         cognito.admin_create_user(
-            UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS",
-            UserAttributes=[{"Name": "email", "Value": username},
-                            {"Name": "email_verified", "Value": "true"}],
-        )  # fmt: skip
+            UserPoolId=pool_id,
+            Username=username,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": username},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+        )
     cognito.admin_set_user_password(
         UserPoolId=pool_id, Username=username, Password=password, Permanent=True
     )
@@ -24,7 +28,8 @@ def add_user(cognito: Any, pool_id: str, username: str, password: str) -> None:
 
 def access_token(cognito: Any, client_id: str, username: str, password: str) -> str:
     result = cognito.initiate_auth(
-        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
-    )  # fmt: skip
+    )
     return str(result["AuthenticationResult"]["AccessToken"])

@@ -30,10 +30,25 @@ from localenv.resources import PROVISIONERS
 from localenv.resources.base import DeployContext, Deployed
 from localenv.template_loader import Node, TemplateError, line_of
 
-TEMPLATE_SECTIONS = {"AWSTemplateFormatVersion", "Description", "Metadata", "Parameters",
-                     "Conditions", "Mappings", "Resources", "Outputs"}  # fmt: skip
-RESOURCE_KEYS = {"Type", "Properties", "DependsOn", "Condition", "DeletionPolicy",
-                 "UpdateReplacePolicy", "Metadata"}  # fmt: skip
+TEMPLATE_SECTIONS = {
+    "AWSTemplateFormatVersion",
+    "Description",
+    "Metadata",
+    "Parameters",
+    "Conditions",
+    "Mappings",
+    "Resources",
+    "Outputs",
+}
+RESOURCE_KEYS = {
+    "Type",
+    "Properties",
+    "DependsOn",
+    "Condition",
+    "DeletionPolicy",
+    "UpdateReplacePolicy",
+    "Metadata",
+}
 
 
 class DeployError(Exception):
@@ -186,8 +201,9 @@ def digest(kind: str, props: Any) -> str:
 
 
 class Deployer:
-    def __init__(self, ctx: DeployContext, template: Node, overrides: Mapping[str, str],
-                 state: StackState):  # fmt: skip
+    def __init__(
+        self, ctx: DeployContext, template: Node, overrides: Mapping[str, str], state: StackState
+    ):
         self.ctx = ctx
         self.template = template
         self.state = state
@@ -206,11 +222,14 @@ class Deployer:
     def pseudo_parameters(self) -> dict[str, Any]:
         ctx = self.ctx
         return {
-            "AWS::Region": ctx.region, "AWS::AccountId": ctx.account_id,
-            "AWS::StackName": ctx.stack_name, "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com", "AWS::NotificationARNs": [],
+            "AWS::Region": ctx.region,
+            "AWS::AccountId": ctx.account_id,
+            "AWS::StackName": ctx.stack_name,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NotificationARNs": [],
             "AWS::StackId": ctx.arn("cloudformation", f"stack/{ctx.stack_name}/local"),
-        }  # fmt: skip
+        }
 
     def active(self) -> tuple[dict[str, Node], dict[str, str]]:
         active: dict[str, Node] = {}
@@ -254,11 +273,13 @@ class Deployer:
             (replaced if name in replace and name in deleted else created).append(name)
         outputs = self.outputs()
         self.state.outputs = outputs
-        return DeployResult(outputs, created, replaced, kept,
-                            [n for n in deleted if n in removed], skipped)  # fmt: skip
+        return DeployResult(
+            outputs, created, replaced, kept, [n for n in deleted if n in removed], skipped
+        )
 
-    def plan(self, order: list[str], active: Mapping[str, Node],
-             graph: Mapping[str, set[str]]) -> set[str]:  # fmt: skip
+    def plan(
+        self, order: list[str], active: Mapping[str, Node], graph: Mapping[str, set[str]]
+    ) -> set[str]:
         """Resources to (re)create: new, changed, or depending on one that is."""
         replace: set[str] = set()
         for name in order:
@@ -289,8 +310,9 @@ class Deployer:
             deployed: Deployed = PROVISIONERS[kind].create(self.ctx, name, props)
         except (ClientError, BotoCoreError) as exc:
             raise DeployError(f"{name} ({kind}, line {line_of(resource)}): {exc}") from exc
-        self.load_into_scope(name, ResourceState(kind, deployed.physical_id, "", index,
-                                                 deployed.attributes))  # fmt: skip
+        self.load_into_scope(
+            name, ResourceState(kind, deployed.physical_id, "", index, deployed.attributes)
+        )
         self.state.resources[name] = ResourceState(
             kind,
             deployed.physical_id,
@@ -324,8 +346,9 @@ class Deployer:
 def delete_quietly(ctx: DeployContext, saved: ResourceState) -> None:
     """Delete; a resource already gone with its parent (a method with its API) is fine."""
     try:
-        PROVISIONERS[saved.type].delete(ctx, Deployed(saved.physical_id, saved.attributes,
-                                                      saved.local))  # fmt: skip
+        PROVISIONERS[saved.type].delete(
+            ctx, Deployed(saved.physical_id, saved.attributes, saved.local)
+        )
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if "NotFound" not in code and code not in {"ResourceNotFoundException", "NoSuchEntity"}:

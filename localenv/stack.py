@@ -36,8 +36,9 @@ class StackOptions:
         return Workspace(self.root, self.state_dir)
 
 
-def context(options: StackOptions, endpoint_url: str,
-            progress: Callable[[str], None]) -> DeployContext:  # fmt: skip
+def context(
+    options: StackOptions, endpoint_url: str, progress: Callable[[str], None]
+) -> DeployContext:
     return DeployContext(
         endpoint_url=endpoint_url,
         region=options.region,
@@ -49,13 +50,16 @@ def context(options: StackOptions, endpoint_url: str,
     )
 
 
-def deploy(options: StackOptions, endpoint_url: str, emulator_id: str,
-           progress: Callable[[str], None]) -> tuple[dict[str, Any], DeployResult]:  # fmt: skip
+def deploy(
+    options: StackOptions, endpoint_url: str, emulator_id: str, progress: Callable[[str], None]
+) -> tuple[dict[str, Any], DeployResult]:
     """Build, deploy (or update) the stack, create the demo user, write outputs.json."""
     workspace = options.workspace
     artifact = build.build(options.root)
-    progress(f"{'reused' if artifact.cached else 'built'} {artifact.path.name} "
-             f"({artifact.size // 1024} KiB)")  # fmt: skip
+    progress(
+        f"{'reused' if artifact.cached else 'built'} {artifact.path.name} "
+        f"({artifact.size // 1024} KiB)"
+    )
     template = template_loader.load(workspace.template)
     ctx = context(options, endpoint_url, progress)
     state = StackState.load(workspace.state_file, options.stack_name, emulator_id)
@@ -65,22 +69,28 @@ def deploy(options: StackOptions, endpoint_url: str, emulator_id: str,
         state.save(workspace.state_file)
     outputs = local_outputs(options, endpoint_url, result.outputs)
     if "UserPoolId" in outputs:
-        cognito_users.add_user(ctx.client("cognito-idp"), outputs["UserPoolId"],
-                               options.demo_username, options.demo_password)  # fmt: skip
+        cognito_users.add_user(
+            ctx.client("cognito-idp"),
+            outputs["UserPoolId"],
+            options.demo_username,
+            options.demo_password,
+        )
     workspace.outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
     return outputs, result
 
 
-def local_outputs(options: StackOptions, endpoint_url: str,
-                  outputs: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+def local_outputs(
+    options: StackOptions, endpoint_url: str, outputs: dict[str, Any]
+) -> dict[str, Any]:
     """The template's outputs, with execute-api URLs pointing at the local gateway."""
     local = {}
     for key, value in outputs.items():
         match = EXECUTE_API_URL.fullmatch(str(value))
         local[key] = (
             f"http://{options.api_host}:{options.api_port}{match.group(2) or ''}"
-            if match else value
-        )  # fmt: skip
+            if match
+            else value
+        )
     local.update(
         AwsEndpointUrl=endpoint_url,
         Region=options.region,
@@ -95,8 +105,10 @@ def local_outputs(options: StackOptions, endpoint_url: str,
 def paste_lines(outputs: dict[str, Any]) -> list[str]:
     endpoint = outputs["AwsEndpointUrl"]
     aws = f"aws --endpoint-url {endpoint} --region {outputs['Region']}"
-    lines = ["export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
-             f"AWS_DEFAULT_REGION={outputs['Region']}"]  # fmt: skip
+    lines = [
+        "export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
+        f"AWS_DEFAULT_REGION={outputs['Region']}"
+    ]
     if "UserPoolClientId" in outputs:
         params = shlex.quote(
             f"USERNAME={outputs['DemoUsername']},PASSWORD={outputs['DemoPassword']}"

@@ -8,10 +8,25 @@ from localenv.resources.base import Provisioner
 PROVISIONERS: dict[str, Provisioner] = {
     p.type_name: p
     for p in (
-        identity.UserPool(), identity.UserPoolClient(), storage.Table(), logs.LogGroup(),
-        iam.Role(), compute.Function(), compute.Permission(), api.RestApi(), api.Resource(),
-        api.Authorizer(), api.Method(), api.GatewayResponse(), api.Deployment(), api.Stage(),
-        api.Account(), observability.Key(), observability.Topic(), observability.TopicPolicy(),
-        observability.Subscription(), observability.Alarm(),
+        identity.UserPool(),
+        identity.UserPoolClient(),
+        storage.Table(),
+        logs.LogGroup(),
+        iam.Role(),
+        compute.Function(),
+        compute.Permission(),
+        api.RestApi(),
+        api.Resource(),
+        api.Authorizer(),
+        api.Method(),
+        api.GatewayResponse(),
+        api.Deployment(),
+        api.Stage(),
+        api.Account(),
+        observability.Key(),
+        observability.Topic(),
+        observability.TopicPolicy(),
+        observability.Subscription(),
+        observability.Alarm(),
     )
-}  # fmt: skip
+}

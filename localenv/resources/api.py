@@ -24,10 +24,19 @@ def escape_path(path: str) -> str:
 
 class RestApi(Provisioner):
     type_name = "AWS::ApiGateway::RestApi"
-    honored = frozenset({
-        "Name", "Description", "EndpointConfiguration", "BinaryMediaTypes", "Policy",
-        "MinimumCompressionSize", "ApiKeySourceType", "DisableExecuteApiEndpoint", "Tags",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "Name",
+            "Description",
+            "EndpointConfiguration",
+            "BinaryMediaTypes",
+            "Policy",
+            "MinimumCompressionSize",
+            "ApiKeySourceType",
+            "DisableExecuteApiEndpoint",
+            "Tags",
+        }
+    )
     no_local_effect = {
         "EndpointConfiguration": "stored; the local API is served on loopback",
         "Policy": "stored; resource policies are not evaluated by the local gateway",
@@ -91,21 +100,33 @@ class Resource(Provisioner):
 class Authorizer(Provisioner):
     type_name = "AWS::ApiGateway::Authorizer"
     required = frozenset({"RestApiId", "Type", "Name"})
-    honored = frozenset({
-        "Name", "RestApiId", "Type", "IdentitySource", "AuthorizerResultTtlInSeconds",
-        "AuthorizerUri", "AuthorizerCredentials", "IdentityValidationExpression",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "Name",
+            "RestApiId",
+            "Type",
+            "IdentitySource",
+            "AuthorizerResultTtlInSeconds",
+            "AuthorizerUri",
+            "AuthorizerCredentials",
+            "IdentityValidationExpression",
+        }
+    )
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         if props["Type"] not in {"REQUEST", "TOKEN"}:
             raise UnsupportedError(
                 f"{logical_id}: authorizer Type {props['Type']} is not emulated locally"
             )
-        args = pick(props, {
-            "IdentitySource": "identitySource", "AuthorizerUri": "authorizerUri",
-            "AuthorizerCredentials": "authorizerCredentials",
-            "IdentityValidationExpression": "identityValidationExpression",
-        })  # fmt: skip
+        args = pick(
+            props,
+            {
+                "IdentitySource": "identitySource",
+                "AuthorizerUri": "authorizerUri",
+                "AuthorizerCredentials": "authorizerCredentials",
+                "IdentityValidationExpression": "identityValidationExpression",
+            },
+        )
         # API Gateway's default result TTL is 300 s when the property is absent.
         args["authorizerResultTtlInSeconds"] = integer(
             props.get("AuthorizerResultTtlInSeconds", 300)
@@ -124,29 +145,52 @@ class Authorizer(Provisioner):
 
 
 INTEGRATION_KEYS = {
-    "Type": "type", "IntegrationHttpMethod": "integrationHttpMethod", "Uri": "uri",
-    "RequestTemplates": "requestTemplates", "PassthroughBehavior": "passthroughBehavior",
-    "ContentHandling": "contentHandling", "RequestParameters": "requestParameters",
-    "Credentials": "credentials", "CacheKeyParameters": "cacheKeyParameters",
-}  # fmt: skip
+    "Type": "type",
+    "IntegrationHttpMethod": "integrationHttpMethod",
+    "Uri": "uri",
+    "RequestTemplates": "requestTemplates",
+    "PassthroughBehavior": "passthroughBehavior",
+    "ContentHandling": "contentHandling",
+    "RequestParameters": "requestParameters",
+    "Credentials": "credentials",
+    "CacheKeyParameters": "cacheKeyParameters",
+}
 INTEGRATION_PROPERTIES = {*INTEGRATION_KEYS, "IntegrationResponses", "TimeoutInMillis"}
 
 
 class Method(Provisioner):
     type_name = "AWS::ApiGateway::Method"
     required = frozenset({"RestApiId", "ResourceId", "HttpMethod", "AuthorizationType"})
-    honored = frozenset({
-        "RestApiId", "ResourceId", "HttpMethod", "AuthorizationType", "AuthorizerId",
-        "Integration", "MethodResponses", "RequestParameters", "ApiKeyRequired",
-        "OperationName",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "RestApiId",
+            "ResourceId",
+            "HttpMethod",
+            "AuthorizationType",
+            "AuthorizerId",
+            "Integration",
+            "MethodResponses",
+            "RequestParameters",
+            "ApiKeyRequired",
+            "OperationName",
+        }
+    )
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("apigateway")
-        key = {"restApiId": props["RestApiId"], "resourceId": props["ResourceId"],
-               "httpMethod": props["HttpMethod"]}  # fmt: skip
-        args = pick(props, {"AuthorizerId": "authorizerId", "OperationName": "operationName",
-                            "ApiKeyRequired": "apiKeyRequired"})  # fmt: skip
+        key = {
+            "restApiId": props["RestApiId"],
+            "resourceId": props["ResourceId"],
+            "httpMethod": props["HttpMethod"],
+        }
+        args = pick(
+            props,
+            {
+                "AuthorizerId": "authorizerId",
+                "OperationName": "operationName",
+                "ApiKeyRequired": "apiKeyRequired",
+            },
+        )
         if "RequestParameters" in props:
             args["requestParameters"] = {
                 k: boolean(v) for k, v in props["RequestParameters"].items()
@@ -239,20 +283,34 @@ class Deployment(Provisioner):
 
 
 METHOD_SETTING_PATHS = {
-    "ThrottlingRateLimit": "throttling/rateLimit", "ThrottlingBurstLimit": "throttling/burstLimit",
-    "MetricsEnabled": "metrics/enabled", "LoggingLevel": "logging/loglevel",
-    "DataTraceEnabled": "logging/dataTrace", "CachingEnabled": "caching/enabled",
-    "CacheTtlInSeconds": "caching/ttlInSeconds", "CacheDataEncrypted": "caching/dataEncrypted",
-}  # fmt: skip
+    "ThrottlingRateLimit": "throttling/rateLimit",
+    "ThrottlingBurstLimit": "throttling/burstLimit",
+    "MetricsEnabled": "metrics/enabled",
+    "LoggingLevel": "logging/loglevel",
+    "DataTraceEnabled": "logging/dataTrace",
+    "CachingEnabled": "caching/enabled",
+    "CacheTtlInSeconds": "caching/ttlInSeconds",
+    "CacheDataEncrypted": "caching/dataEncrypted",
+}
 
 
 class Stage(Provisioner):
     type_name = "AWS::ApiGateway::Stage"
     required = frozenset({"RestApiId", "DeploymentId", "StageName"})
-    honored = frozenset({
-        "RestApiId", "DeploymentId", "StageName", "Description", "TracingEnabled",
-        "AccessLogSetting", "MethodSettings", "Variables", "CacheClusterEnabled", "Tags",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "RestApiId",
+            "DeploymentId",
+            "StageName",
+            "Description",
+            "TracingEnabled",
+            "AccessLogSetting",
+            "MethodSettings",
+            "Variables",
+            "CacheClusterEnabled",
+            "Tags",
+        }
+    )
     no_local_effect = {
         "TracingEnabled": "stored and read back; no X-Ray traces are recorded locally",
         "CacheClusterEnabled": "stored; the local gateway has no response cache",
@@ -321,12 +379,18 @@ class Account(Provisioner):
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         if "CloudWatchRoleArn" in props:
-            ctx.client("apigateway").update_account(patchOperations=[
-                {"op": "replace", "path": "/cloudwatchRoleArn", "value": props["CloudWatchRoleArn"]}
-            ])  # fmt: skip
+            ctx.client("apigateway").update_account(
+                patchOperations=[
+                    {
+                        "op": "replace",
+                        "path": "/cloudwatchRoleArn",
+                        "value": props["CloudWatchRoleArn"],
+                    }
+                ]
+            )
         return Deployed(f"{ctx.stack_name}-{logical_id}")
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
-        ctx.client("apigateway").update_account(patchOperations=[
-            {"op": "replace", "path": "/cloudwatchRoleArn", "value": ""}
-        ])  # fmt: skip
+        ctx.client("apigateway").update_account(
+            patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": ""}]
+        )

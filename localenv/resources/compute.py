@@ -31,30 +31,59 @@ def code_bytes(ctx: DeployContext, code: Any, where: str) -> bytes:
     raise UnsupportedError(f"{where}: Code must be a local path or ZipFile locally, got {code!r}")
 
 
+def code_source(ctx: DeployContext, code: Any) -> Any:
+    """How to get the code bytes again: an absolute path, or the inline ZipFile."""
+    return str((ctx.template_dir / code).resolve()) if isinstance(code, str) else code
+
+
 def zip_directory(root: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             if "__pycache__" not in path.parts:
-                archive.write(path, path.relative_to(root).as_posix())
+                # Fixed timestamps: the same files always zip to the same bytes (CodeSha256).
+                info = zipfile.ZipInfo(path.relative_to(root).as_posix(), (1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o100644 << 16
+                archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
 class Function(Provisioner):
     type_name = "AWS::Lambda::Function"
     required = frozenset({"Code", "Role"})
-    honored = frozenset({
-        "FunctionName", "Description", "Runtime", "Handler", "Code", "Role", "MemorySize",
-        "Timeout", "Environment", "Architectures", "TracingConfig",
-        "ReservedConcurrentExecutions", "LoggingConfig", "Tags", "EphemeralStorage",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "FunctionName",
+            "Description",
+            "Runtime",
+            "Handler",
+            "Code",
+            "Role",
+            "MemorySize",
+            "Timeout",
+            "Environment",
+            "Architectures",
+            "TracingConfig",
+            "ReservedConcurrentExecutions",
+            "LoggingConfig",
+            "Tags",
+            "EphemeralStorage",
+        }
+    )
     no_local_effect = {
         "TracingConfig": "stored and read back; no X-Ray traces are recorded locally",
         "Architectures": "stored; local workers run on this machine's architecture",
         "EphemeralStorage": "stored; /tmp is not limited locally",
     }
-    API = ("Description", "Runtime", "Handler", "Architectures", "TracingConfig",
-           "LoggingConfig", "EphemeralStorage")  # fmt: skip
+    API = (
+        "Description",
+        "Runtime",
+        "Handler",
+        "Architectures",
+        "TracingConfig",
+        "LoggingConfig",
+        "EphemeralStorage",
+    )
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("lambda")
@@ -78,7 +107,13 @@ class Function(Provisioner):
                 ReservedConcurrentExecutions=integer(props["ReservedConcurrentExecutions"]),
             )
         log_group = props.get("LoggingConfig", {}).get("LogGroup", f"/aws/lambda/{name}")
-        return Deployed(name, {"Arn": created["FunctionArn"]}, {"LogGroup": log_group})
+        # moto keeps neither LoggingConfig nor a downloadable copy of the code: the harness
+        # remembers where the code came from; the runtime checks it against CodeSha256.
+        return Deployed(
+            name,
+            {"Arn": created["FunctionArn"]},
+            {"LogGroup": log_group, "Code": code_source(ctx, props["Code"])},
+        )
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
         ctx.client("lambda").delete_function(FunctionName=deployed.physical_id)
@@ -93,9 +128,12 @@ class Permission(Provisioner):
         statement_id = ctx.generated_name(logical_id, 100)
         args = {k: props[k] for k in ("SourceArn", "SourceAccount") if k in props}
         ctx.client("lambda").add_permission(
-            FunctionName=props["FunctionName"], StatementId=statement_id,
-            Action=props["Action"], Principal=props["Principal"], **args,
-        )  # fmt: skip
+            FunctionName=props["FunctionName"],
+            StatementId=statement_id,
+            Action=props["Action"],
+            Principal=props["Principal"],
+            **args,
+        )
         return Deployed(statement_id, {}, {"FunctionName": props["FunctionName"]})
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:

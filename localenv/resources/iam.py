@@ -17,10 +17,19 @@ from localenv.resources.base import (
 class Role(Provisioner):
     type_name = "AWS::IAM::Role"
     required = frozenset({"AssumeRolePolicyDocument"})
-    honored = frozenset({
-        "AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns", "RoleName", "Path",
-        "Description", "MaxSessionDuration", "PermissionsBoundary", "Tags",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "AssumeRolePolicyDocument",
+            "Policies",
+            "ManagedPolicyArns",
+            "RoleName",
+            "Path",
+            "Description",
+            "MaxSessionDuration",
+            "PermissionsBoundary",
+            "Tags",
+        }
+    )
     no_local_effect = {
         "AssumeRolePolicyDocument": "stored; the local runtime does not assume roles",
         "Policies": "stored and read back; local calls are not authorised against them",

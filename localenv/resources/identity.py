@@ -9,30 +9,50 @@ from localenv.resources.base import DeployContext, Deployed, Provisioner, intege
 
 class UserPool(Provisioner):
     type_name = "AWS::Cognito::UserPool"
-    honored = frozenset({
-        "UserPoolName", "UsernameAttributes", "AliasAttributes", "AutoVerifiedAttributes",
-        "Policies", "AccountRecoverySetting", "DeletionProtection", "MfaConfiguration",
-        "Schema", "UserPoolTags", "AdminCreateUserConfig", "UsernameConfiguration",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "UserPoolName",
+            "UsernameAttributes",
+            "AliasAttributes",
+            "AutoVerifiedAttributes",
+            "Policies",
+            "AccountRecoverySetting",
+            "DeletionProtection",
+            "MfaConfiguration",
+            "Schema",
+            "UserPoolTags",
+            "AdminCreateUserConfig",
+            "UsernameConfiguration",
+        }
+    )
     API = {
-        "UsernameAttributes": "UsernameAttributes", "AliasAttributes": "AliasAttributes",
-        "AutoVerifiedAttributes": "AutoVerifiedAttributes", "Policies": "Policies",
+        "UsernameAttributes": "UsernameAttributes",
+        "AliasAttributes": "AliasAttributes",
+        "AutoVerifiedAttributes": "AutoVerifiedAttributes",
+        "Policies": "Policies",
         "AccountRecoverySetting": "AccountRecoverySetting",
-        "DeletionProtection": "DeletionProtection", "MfaConfiguration": "MfaConfiguration",
-        "Schema": "Schema", "UserPoolTags": "UserPoolTags",
+        "DeletionProtection": "DeletionProtection",
+        "MfaConfiguration": "MfaConfiguration",
+        "Schema": "Schema",
+        "UserPoolTags": "UserPoolTags",
         "AdminCreateUserConfig": "AdminCreateUserConfig",
         "UsernameConfiguration": "UsernameConfiguration",
-    }  # fmt: skip
+    }
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         name = props.get("UserPoolName") or ctx.generated_name(logical_id, 128)
         pool = ctx.client("cognito-idp").create_user_pool(PoolName=name, **pick(props, self.API))
         pool_id = pool["UserPool"]["Id"]
         provider = f"cognito-idp.{ctx.region}.amazonaws.com/{pool_id}"
-        return Deployed(pool_id, {
-            "Arn": pool["UserPool"]["Arn"], "ProviderName": provider,
-            "ProviderURL": f"https://{provider}", "UserPoolId": pool_id,
-        })  # fmt: skip
+        return Deployed(
+            pool_id,
+            {
+                "Arn": pool["UserPool"]["Arn"],
+                "ProviderName": provider,
+                "ProviderURL": f"https://{provider}",
+                "UserPoolId": pool_id,
+            },
+        )
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
         client = ctx.client("cognito-idp")
@@ -44,23 +64,39 @@ class UserPool(Provisioner):
 class UserPoolClient(Provisioner):
     type_name = "AWS::Cognito::UserPoolClient"
     required = frozenset({"UserPoolId"})
-    honored = frozenset({
-        "ClientName", "UserPoolId", "GenerateSecret", "ExplicitAuthFlows",
-        "PreventUserExistenceErrors", "EnableTokenRevocation", "AccessTokenValidity",
-        "IdTokenValidity", "RefreshTokenValidity", "TokenValidityUnits",
-        "SupportedIdentityProviders", "CallbackURLs", "LogoutURLs", "AllowedOAuthFlows",
-        "AllowedOAuthScopes", "AllowedOAuthFlowsUserPoolClient",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "ClientName",
+            "UserPoolId",
+            "GenerateSecret",
+            "ExplicitAuthFlows",
+            "PreventUserExistenceErrors",
+            "EnableTokenRevocation",
+            "AccessTokenValidity",
+            "IdTokenValidity",
+            "RefreshTokenValidity",
+            "TokenValidityUnits",
+            "SupportedIdentityProviders",
+            "CallbackURLs",
+            "LogoutURLs",
+            "AllowedOAuthFlows",
+            "AllowedOAuthScopes",
+            "AllowedOAuthFlowsUserPoolClient",
+        }
+    )
     API = {
-        "GenerateSecret": "GenerateSecret", "ExplicitAuthFlows": "ExplicitAuthFlows",
+        "GenerateSecret": "GenerateSecret",
+        "ExplicitAuthFlows": "ExplicitAuthFlows",
         "PreventUserExistenceErrors": "PreventUserExistenceErrors",
         "EnableTokenRevocation": "EnableTokenRevocation",
         "TokenValidityUnits": "TokenValidityUnits",
         "SupportedIdentityProviders": "SupportedIdentityProviders",
-        "CallbackURLs": "CallbackURLs", "LogoutURLs": "LogoutURLs",
-        "AllowedOAuthFlows": "AllowedOAuthFlows", "AllowedOAuthScopes": "AllowedOAuthScopes",
+        "CallbackURLs": "CallbackURLs",
+        "LogoutURLs": "LogoutURLs",
+        "AllowedOAuthFlows": "AllowedOAuthFlows",
+        "AllowedOAuthScopes": "AllowedOAuthScopes",
         "AllowedOAuthFlowsUserPoolClient": "AllowedOAuthFlowsUserPoolClient",
-    }  # fmt: skip
+    }
     VALIDITY = ("AccessTokenValidity", "IdTokenValidity", "RefreshTokenValidity")
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:

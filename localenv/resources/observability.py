@@ -19,10 +19,19 @@ from localenv.resources.base import (
 
 class Key(Provisioner):
     type_name = "AWS::KMS::Key"
-    honored = frozenset({
-        "Description", "KeyPolicy", "EnableKeyRotation", "KeyUsage", "KeySpec", "Enabled",
-        "PendingWindowInDays", "MultiRegion", "Tags",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "Description",
+            "KeyPolicy",
+            "EnableKeyRotation",
+            "KeyUsage",
+            "KeySpec",
+            "Enabled",
+            "PendingWindowInDays",
+            "MultiRegion",
+            "Tags",
+        }
+    )
     no_local_effect = {
         "KeyPolicy": "stored and read back; key policies are not evaluated locally",
         "EnableKeyRotation": "stored and read back; nothing rotates locally",
@@ -80,9 +89,10 @@ class TopicPolicy(Provisioner):
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         for topic in props["Topics"]:
             ctx.client("sns").set_topic_attributes(
-                TopicArn=topic, AttributeName="Policy",
+                TopicArn=topic,
+                AttributeName="Policy",
                 AttributeValue=policy_json(props["PolicyDocument"]),
-            )  # fmt: skip
+            )
         return Deployed(f"{ctx.stack_name}-{logical_id}", {}, {"Topics": props["Topics"]})
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
@@ -101,9 +111,12 @@ class Subscription(Provisioner):
         if "FilterPolicy" in props:
             attributes["FilterPolicy"] = policy_json(props["FilterPolicy"])
         arn = ctx.client("sns").subscribe(
-            TopicArn=props["TopicArn"], Protocol=props["Protocol"],
-            Endpoint=props.get("Endpoint", ""), Attributes=attributes, ReturnSubscriptionArn=True,
-        )["SubscriptionArn"]  # fmt: skip
+            TopicArn=props["TopicArn"],
+            Protocol=props["Protocol"],
+            Endpoint=props.get("Endpoint", ""),
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
         return Deployed(arn)
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
@@ -111,14 +124,20 @@ class Subscription(Provisioner):
 
 
 ALARM_KEYS = {
-    "AlarmDescription": "AlarmDescription", "Namespace": "Namespace",
-    "MetricName": "MetricName", "Statistic": "Statistic",
-    "ExtendedStatistic": "ExtendedStatistic", "ComparisonOperator": "ComparisonOperator",
-    "TreatMissingData": "TreatMissingData", "AlarmActions": "AlarmActions",
-    "OKActions": "OKActions", "InsufficientDataActions": "InsufficientDataActions",
-    "Unit": "Unit", "Metrics": "Metrics",
+    "AlarmDescription": "AlarmDescription",
+    "Namespace": "Namespace",
+    "MetricName": "MetricName",
+    "Statistic": "Statistic",
+    "ExtendedStatistic": "ExtendedStatistic",
+    "ComparisonOperator": "ComparisonOperator",
+    "TreatMissingData": "TreatMissingData",
+    "AlarmActions": "AlarmActions",
+    "OKActions": "OKActions",
+    "InsufficientDataActions": "InsufficientDataActions",
+    "Unit": "Unit",
+    "Metrics": "Metrics",
     "EvaluateLowSampleCountPercentile": "EvaluateLowSampleCountPercentile",
-}  # fmt: skip
+}
 
 
 class Alarm(Provisioner):

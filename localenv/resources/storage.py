@@ -17,24 +17,39 @@ from localenv.resources.base import (
 class Table(Provisioner):
     type_name = "AWS::DynamoDB::Table"
     required = frozenset({"KeySchema", "AttributeDefinitions"})
-    honored = frozenset({
-        "TableName", "BillingMode", "AttributeDefinitions", "KeySchema",
-        "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "ProvisionedThroughput",
-        "StreamSpecification", "TimeToLiveSpecification", "Tags", "TableClass",
-        "SSESpecification", "PointInTimeRecoverySpecification", "DeletionProtectionEnabled",
-    })  # fmt: skip
+    honored = frozenset(
+        {
+            "TableName",
+            "BillingMode",
+            "AttributeDefinitions",
+            "KeySchema",
+            "GlobalSecondaryIndexes",
+            "LocalSecondaryIndexes",
+            "ProvisionedThroughput",
+            "StreamSpecification",
+            "TimeToLiveSpecification",
+            "Tags",
+            "TableClass",
+            "SSESpecification",
+            "PointInTimeRecoverySpecification",
+            "DeletionProtectionEnabled",
+        }
+    )
     no_local_effect = {
         "SSESpecification": "stored and read back; the emulator does not encrypt at rest",
         "PointInTimeRecoverySpecification": "stored and read back; no backups are kept locally",
         "TableClass": "stored; storage classes do not exist locally",
     }
     API = {
-        "BillingMode": "BillingMode", "AttributeDefinitions": "AttributeDefinitions",
-        "KeySchema": "KeySchema", "GlobalSecondaryIndexes": "GlobalSecondaryIndexes",
+        "BillingMode": "BillingMode",
+        "AttributeDefinitions": "AttributeDefinitions",
+        "KeySchema": "KeySchema",
+        "GlobalSecondaryIndexes": "GlobalSecondaryIndexes",
         "LocalSecondaryIndexes": "LocalSecondaryIndexes",
         "ProvisionedThroughput": "ProvisionedThroughput",
-        "StreamSpecification": "StreamSpecification", "TableClass": "TableClass",
-    }  # fmt: skip
+        "StreamSpecification": "StreamSpecification",
+        "TableClass": "TableClass",
+    }
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("dynamodb")

@@ -1,0 +1,181 @@
+"""The deployed REST API as the gateway needs it, read from the emulator's API Gateway API.
+
+Nothing here comes from code or from the template: routes, methods, authorizers,
+integrations, binary media types, stage throttling and gateway responses are
+what the deployer created, read back through ``apigateway`` calls.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from localenv.intrinsics import UnsupportedError
+
+FUNCTION_IN_URI = re.compile(
+    r"arn:[\w-]+:apigateway:[\w-]+:lambda:path/2015-03-31/functions/"
+    r"(arn:[\w-]+:lambda:[\w-]+:\d+:function:([\w-]+)(?::[\w$-]+)?)"
+    r"/invocations"
+)
+DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    id: str
+    type: str
+    function: str
+    identity_sources: tuple[str, ...]  # e.g. ("method.request.header.Authorization",)
+    ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class MockResponse:
+    status: int
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Method:
+    http_method: str
+    resource_id: str
+    resource_path: str
+    authorization_type: str
+    authorizer: Authorizer | None
+    integration_type: str
+    function: str | None
+    timeout_ms: int
+    mock: MockResponse | None = None
+
+
+@dataclass(frozen=True)
+class Throttle:
+    rate: float
+    burst: int
+
+
+@dataclass
+class ApiModel:
+    api_id: str
+    name: str
+    stage: str
+    region: str
+    account_id: str
+    binary_media_types: tuple[str, ...]
+    methods: dict[tuple[str, str], Method]  # (resource path, HTTP method)
+    throttle: Throttle | None
+    gateway_responses: dict[str, dict[str, str]] = field(default_factory=dict)
+    stage_variables: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resource_paths(self) -> list[str]:
+        return sorted({path for path, _ in self.methods})
+
+
+def function_name(uri: str, where: str) -> str:
+    match = FUNCTION_IN_URI.fullmatch(uri)
+    if match is None:
+        raise UnsupportedError(f"{where}: integration URI {uri!r} is not a Lambda function")
+    return match.group(2)
+
+
+def load(apigateway: Any, api_id: str, stage: str, region: str, account_id: str) -> ApiModel:
+    api = apigateway.get_rest_api(restApiId=api_id)
+    stage_info = apigateway.get_stage(restApiId=api_id, stageName=stage)
+    authorizers = {
+        a["id"]: authorizer(a) for a in apigateway.get_authorizers(restApiId=api_id)["items"]
+    }
+    methods: dict[tuple[str, str], Method] = {}
+    resources = apigateway.get_resources(restApiId=api_id, embed=["methods"], limit=500)
+    for resource in resources["items"]:
+        for verb in resource.get("resourceMethods", {}):
+            raw = apigateway.get_method(
+                restApiId=api_id, resourceId=resource["id"], httpMethod=verb
+            )
+            methods[(resource["path"], verb)] = method(resource, verb, raw, authorizers)
+    return ApiModel(
+        api_id=api_id,
+        name=api["name"],
+        stage=stage,
+        region=region,
+        account_id=account_id,
+        binary_media_types=tuple(api.get("binaryMediaTypes") or ()),
+        methods=methods,
+        throttle=throttle(stage_info),
+        gateway_responses=gateway_responses(apigateway, api_id),
+        stage_variables=stage_info.get("variables") or {},
+    )
+
+
+def authorizer(raw: dict[str, Any]) -> Authorizer:
+    if raw["type"] not in {"REQUEST", "TOKEN"}:
+        raise UnsupportedError(f"authorizer {raw['name']}: type {raw['type']} is not emulated")
+    sources = tuple(s.strip() for s in raw.get("identitySource", "").split(",") if s.strip())
+    return Authorizer(
+        id=raw["id"],
+        type=raw["type"],
+        function=function_name(raw.get("authorizerUri", ""), f"authorizer {raw['name']}"),
+        identity_sources=sources,
+        ttl_seconds=int(raw.get("authorizerResultTtlInSeconds", 300)),
+    )
+
+
+def method(
+    resource: dict[str, Any], verb: str, raw: dict[str, Any], authorizers: dict[str, Authorizer]
+) -> Method:
+    where = f"{verb} {resource['path']}"
+    integration = raw.get("methodIntegration") or {}
+    kind = integration.get("type", "")
+    auth_type = raw.get("authorizationType", "NONE")
+    if auth_type not in {"NONE", "CUSTOM"}:
+        raise UnsupportedError(f"{where}: authorization type {auth_type} is not emulated")
+    found = authorizers.get(raw.get("authorizerId", "")) if auth_type == "CUSTOM" else None
+    if auth_type == "CUSTOM" and found is None:
+        raise UnsupportedError(f"{where}: CUSTOM authorization without a known authorizer")
+    if kind not in {"AWS_PROXY", "MOCK"}:
+        raise UnsupportedError(f"{where}: integration type {kind!r} is not emulated")
+    return Method(
+        http_method=verb,
+        resource_id=resource["id"],
+        resource_path=resource["path"],
+        authorization_type=auth_type,
+        authorizer=found,
+        integration_type=kind,
+        function=function_name(integration["uri"], where) if kind == "AWS_PROXY" else None,
+        timeout_ms=int(integration.get("timeoutInMillis") or DEFAULT_INTEGRATION_TIMEOUT_MS),
+        mock=mock_response(integration) if kind == "MOCK" else None,
+    )
+
+
+def mock_response(integration: dict[str, Any]) -> MockResponse:
+    responses = integration.get("integrationResponses") or {}
+    status = sorted(responses)[0] if responses else "200"
+    params = (responses.get(status) or {}).get("responseParameters") or {}
+    return MockResponse(int(status), static_headers(params, "method.response.header."))
+
+
+def static_headers(params: dict[str, str], prefix: str) -> dict[str, str]:
+    """Header mappings with static values ('quoted'), as API Gateway accepts them."""
+    headers = {}
+    for key, value in params.items():
+        if key.startswith(prefix) and value.startswith("'") and value.endswith("'"):
+            headers[key.removeprefix(prefix)] = value[1:-1]
+    return headers
+
+
+def throttle(stage: dict[str, Any]) -> Throttle | None:
+    settings = (stage.get("methodSettings") or {}).get("*/*")
+    if not settings or "throttlingRateLimit" not in settings:
+        return None
+    return Throttle(float(settings["throttlingRateLimit"]), int(settings["throttlingBurstLimit"]))
+
+
+def gateway_responses(apigateway: Any, api_id: str) -> dict[str, dict[str, str]]:
+    items = apigateway.get_gateway_responses(restApiId=api_id).get("items", [])
+    return {
+        item["responseType"]: static_headers(
+            item.get("responseParameters") or {}, "gatewayresponse.header."
+        )
+        for item in items
+    }

@@ -1,0 +1,1 @@
+"""The local Lambda runtime: worker processes under awslambdaric, one per warm environment."""

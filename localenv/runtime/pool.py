@@ -1,0 +1,161 @@
+"""Environments per function: warm reuse, concurrency limit, throttling, idle reaping."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from localenv.runtime.environment import Environment, FunctionConfig, LogSink, Outcome
+
+# Lambda's synchronous invocation payload limit (request and response): 6 MB.
+PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
+DEFAULT_IDLE_SECONDS = 300.0
+# Without reserved concurrency a function shares the account's pool; locally, cap it.
+UNRESERVED_LIMIT = 10
+
+
+class ThrottledError(Exception):
+    """Every environment the function may have is busy (Lambda's TooManyRequestsException)."""
+
+
+@dataclass
+class Invoked:
+    outcome: Outcome
+    request_id: str
+    cold: bool
+
+
+class FunctionPool:
+    def __init__(self, config: FunctionConfig, spawn: Callable[[FunctionConfig], Environment]):
+        self.config = config
+        self.spawn = spawn
+        self.idle: list[Environment] = []
+        self.busy: set[Environment] = set()
+        self.starting = 0
+        self.lock = threading.Lock()
+        limit = config.reserved_concurrency
+        self.limit = UNRESERVED_LIMIT if limit is None else limit
+
+    def acquire(self) -> tuple[Environment, bool]:
+        with self.lock:
+            if self.idle:
+                env = self.idle.pop()
+                self.busy.add(env)
+                return env, False
+            if len(self.busy) + self.starting >= self.limit:
+                raise ThrottledError(f"{self.config.name}: {self.limit} environments busy")
+            self.starting += 1  # hold the slot while the environment starts
+        try:
+            env = self.spawn(self.config)
+        finally:
+            with self.lock:
+                self.starting -= 1
+        with self.lock:
+            self.busy.add(env)
+        return env, True
+
+    def release(self, env: Environment) -> None:
+        with self.lock:
+            self.busy.discard(env)
+            if not env.dead:
+                self.idle.append(env)
+
+    def invoke(self, payload: bytes) -> Invoked:
+        request_id = str(uuid.uuid4())
+        env, cold = self.acquire()
+        try:
+            outcome = env.invoke(payload, request_id)
+        finally:
+            self.release(env)
+        return Invoked(outcome, request_id, cold)
+
+    def reap(self, idle_seconds: float) -> int:
+        now = time.monotonic()
+        with self.lock:
+            stale = [e for e in self.idle if now - e.last_used > idle_seconds]
+            self.idle = [e for e in self.idle if e not in stale]
+        for env in stale:
+            env.stop()
+        return len(stale)
+
+    def stop(self) -> None:
+        with self.lock:
+            envs = [*self.idle, *self.busy]
+            self.idle, self.busy = [], set()
+        for env in envs:
+            env.stop()
+
+    def pids(self) -> list[int]:
+        with self.lock:
+            return [e.pid for e in (*self.idle, *self.busy)]
+
+
+class Runtime:
+    """All functions of the stack, by name."""
+
+    def __init__(
+        self,
+        executable_for: Callable[[str], tuple[str, Path]],
+        base_env: dict[str, str],
+        logs: LogSink,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
+    ):
+        self.executable_for = executable_for
+        self.base_env = base_env
+        self.logs = logs
+        self.idle_seconds = idle_seconds
+        self.pools: dict[str, FunctionPool] = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        threading.Thread(target=self.reaper, daemon=True).start()
+
+    def spawn(self, config: FunctionConfig) -> Environment:
+        executable, layer = self.executable_for(config.runtime)
+        return Environment(config, executable, layer, self.base_env, self.logs)
+
+    def configure(self, configs: list[FunctionConfig]) -> None:
+        """Use these function configurations; environments of changed functions are recycled."""
+        with self.lock:
+            old = self.pools
+            self.pools = {}
+            for config in configs:
+                pool = old.pop(config.name, None)
+                if pool is None or pool.config != config:
+                    if pool is not None:
+                        old[config.name] = pool
+                    pool = FunctionPool(config, self.spawn)
+                self.pools[config.name] = pool
+        for pool in old.values():
+            pool.stop()
+
+    def invoke(self, function_name: str, payload: bytes) -> Invoked:
+        with self.lock:
+            pool = self.pools.get(function_name)
+        if pool is None:
+            raise KeyError(function_name)
+        return pool.invoke(payload)
+
+    def reaper(self) -> None:
+        while not self.stopping.wait(1.0):
+            with self.lock:
+                pools = list(self.pools.values())
+            for pool in pools:
+                pool.reap(self.idle_seconds)
+
+    def recycle(self) -> None:
+        with self.lock:
+            pools = list(self.pools.values())
+        for pool in pools:
+            pool.stop()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.recycle()
+
+    def pids(self) -> list[int]:
+        with self.lock:
+            return [pid for pool in self.pools.values() for pid in pool.pids()]

@@ -1,0 +1,142 @@
+"""A Lambda Runtime API server for one execution environment.
+
+awslambdaric (the bootstrap AWS itself uses) long-polls ``GET /invocation/next``
+and posts the outcome to ``/invocation/{id}/response`` or ``/error``. One server
+per environment keeps routing trivial and mirrors Lambda, where each sandbox
+has its own Runtime API endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import socket
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+PREFIX = "/2018-06-01/runtime"
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    payload: bytes
+    deadline_ms: int
+    function_arn: str
+    trace_id: str
+    done: threading.Event = field(default_factory=threading.Event)
+    response: bytes | None = None
+    error: dict[str, Any] | None = None
+    error_type: str = ""
+
+
+class RuntimeApiServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), RuntimeApiHandler)
+        self.pending: queue.Queue[Invocation | None] = queue.Queue(maxsize=1)
+        self.current: Invocation | None = None
+        self.first_poll = threading.Event()
+        self.init_error: dict[str, Any] | None = None
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def address(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        # Without TCP_NODELAY, delayed ACKs cost ~40 ms per invocation (DESIGN.md §6).
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        # Release a /next long poll still waiting, then stop serving.
+        if self.pending.empty():
+            self.pending.put_nowait(None)
+        self.shutdown()
+        self.server_close()
+
+
+class RuntimeApiHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: RuntimeApiServer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def reply(
+        self, status: int, payload: bytes = b"{}", headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        if self.path != f"{PREFIX}/invocation/next":
+            self.reply(404)
+            return
+        self.server.first_poll.set()
+        invocation = self.server.pending.get()
+        if invocation is None:  # the environment is shutting down
+            self.reply(500)
+            return
+        self.server.current = invocation
+        self.reply(
+            200,
+            invocation.payload,
+            {
+                "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+                "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
+                "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
+                # awslambdaric crashes without a trace id header (DESIGN.md §6).
+                "Lambda-Runtime-Trace-Id": invocation.trace_id,
+            },
+        )
+
+    def do_POST(self) -> None:
+        body = self.body()
+        if self.path == f"{PREFIX}/init/error":
+            self.server.init_error = parse_error(body)
+            self.server.first_poll.set()
+            self.reply(202)
+            return
+        invocation = self.server.current
+        parts = self.path.removeprefix(f"{PREFIX}/invocation/").split("/")
+        if invocation is None or len(parts) != 2 or parts[0] != invocation.request_id:
+            self.reply(400)
+            return
+        if parts[1] == "response":
+            invocation.response = body
+        elif parts[1] == "error":
+            invocation.error = parse_error(body)
+            invocation.error_type = self.headers.get("Lambda-Runtime-Function-Error-Type", "")
+        else:
+            self.reply(404)
+            return
+        self.server.current = None
+        self.reply(202)
+        invocation.done.set()
+
+
+def parse_error(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return {"errorMessage": body.decode("utf-8", "replace"), "errorType": "Unknown"}
+    return parsed if isinstance(parsed, dict) else {"errorMessage": str(parsed)}
