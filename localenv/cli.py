@@ -43,6 +43,7 @@ def options_from(args: argparse.Namespace) -> stack.StackOptions:
         demo_username=args.demo_user,
         demo_password=args.demo_password,
         state_dir=state_dir(args),
+        template=Path(args.template).resolve() if getattr(args, "template", None) else None,
     )
 
 
@@ -336,6 +337,9 @@ def add_stack_options(command: argparse.ArgumentParser) -> None:
         action="append",
         metavar="KEY=VALUE",
         help="template parameter override (repeatable)",
+    )
+    command.add_argument(
+        "--template", help="template to deploy (default cloudformation/template.yaml)"
     )
     command.add_argument("--demo-user", default=cognito_users.DEMO_USERNAME)
     command.add_argument("--demo-password", default=cognito_users.DEMO_PASSWORD)

@@ -30,6 +30,11 @@ class StackOptions:
     demo_username: str = cognito_users.DEMO_USERNAME
     demo_password: str = cognito_users.DEMO_PASSWORD
     state_dir: Path | None = None
+    template: Path | None = None
+
+    @property
+    def template_path(self) -> Path:
+        return self.template or self.workspace.template
 
     @property
     def workspace(self) -> Workspace:
@@ -44,7 +49,7 @@ def context(
         region=options.region,
         account_id=emulator.account_id(endpoint_url, options.region),
         stack_name=options.stack_name,
-        template_dir=options.workspace.template.parent,
+        template_dir=options.template_path.parent,
         session=emulator.session(options.region),
         progress=progress,
     )
@@ -60,7 +65,7 @@ def deploy(
         f"{'reused' if artifact.cached else 'built'} {artifact.path.name} "
         f"({artifact.size // 1024} KiB)"
     )
-    template = template_loader.load(workspace.template)
+    template = template_loader.load(options.template_path)
     ctx = context(options, endpoint_url, progress)
     state = StackState.load(workspace.state_file, options.stack_name, emulator_id)
     try:

@@ -1,13 +1,14 @@
 """Every canned response API Gateway answers itself, in one table.
 
-Bodies are byte-exact: real responses capitalise ``Message`` for an explicit
-deny and answer ``{"message": null}`` for an authorizer failure (DESIGN.md §5).
+Bodies are byte-exact, spacing included: API Gateway's own errors are compact,
+the integration errors have a space after the colon. Real responses capitalise
+``Message`` for an explicit deny and answer ``{"message": null}`` for an
+authorizer failure (DESIGN.md §5).
 """
 
 from __future__ import annotations
 
 import enum
-import json
 
 
 class GatewayError(enum.Enum):
@@ -16,51 +17,51 @@ class GatewayError(enum.Enum):
     MISSING_AUTHENTICATION_TOKEN = (
         "MISSING_AUTHENTICATION_TOKEN",
         403,
-        {"message": "Missing Authentication Token"},
+        '{"message":"Missing Authentication Token"}',
         "MissingAuthenticationTokenException",
     )
-    UNAUTHORIZED = ("UNAUTHORIZED", 401, {"message": "Unauthorized"}, "UnauthorizedException")
+    UNAUTHORIZED = ("UNAUTHORIZED", 401, '{"message":"Unauthorized"}', "UnauthorizedException")
     EXPLICIT_DENY = (
         "ACCESS_DENIED",
         403,
-        {"Message": "User is not authorized to access this resource with an explicit deny"},
+        '{"Message":"User is not authorized to access this resource with an explicit deny"}',
         "AccessDeniedException",
     )
     IMPLICIT_DENY = (
         "ACCESS_DENIED",
         403,
-        {"message": "User is not authorized to access this resource"},
+        '{"message":"User is not authorized to access this resource"}',
         "AccessDeniedException",
     )
     AUTHORIZER_FAILURE = (
         "AUTHORIZER_CONFIGURATION_ERROR",
         500,
-        {"message": None},
+        '{"message": null}',
         "AuthorizerConfigurationException",
     )
-    THROTTLED = ("THROTTLED", 429, {"message": "Too Many Requests"}, "TooManyRequestsException")
+    THROTTLED = ("THROTTLED", 429, '{"message":"Too Many Requests"}', "TooManyRequestsException")
     REQUEST_TOO_LARGE = (
         "REQUEST_TOO_LARGE",
         413,
-        {"message": "Request Too Long"},
+        '{"message":"Request Too Long"}',
         "RequestTooLargeException",
     )
     INTEGRATION_FAILURE = (
         "INTEGRATION_FAILURE",
         500,
-        {"message": "Internal server error"},
+        '{"message": "Internal server error"}',
         "InternalServerErrorException",
     )
     BAD_INTEGRATION_RESPONSE = (
         "DEFAULT_5XX",
         502,
-        {"message": "Internal server error"},
+        '{"message": "Internal server error"}',
         "InternalServerErrorException",
     )
     INTEGRATION_TIMEOUT = (
         "INTEGRATION_TIMEOUT",
         504,
-        {"message": "Endpoint request timed out"},
+        '{"message": "Endpoint request timed out"}',
         "InternalServerErrorException",
     )
 
@@ -74,7 +75,7 @@ class GatewayError(enum.Enum):
 
     @property
     def body(self) -> bytes:
-        return json.dumps(self.value[2]).encode()
+        return str(self.value[2]).encode()
 
     @property
     def error_type(self) -> str:
