@@ -90,7 +90,7 @@ class StackProcess:
             str(state_dir),
             *args,
         ]
-        return subprocess.run(
+        return subprocess.run(  # noqa: S603 - this interpreter running localenv
             command,
             capture_output=True,
             text=True,
@@ -172,14 +172,8 @@ class ApiClient(requests.Session):
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
 
-    def request(
-        self,
-        method: str | bytes,
-        url: str | bytes,
-        *args: Any,  # type: ignore[override]
-        **kwargs: Any,
-    ) -> requests.Response:
-        target = url.decode() if isinstance(url, bytes) else url
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        target = url
         if not target.startswith("http"):
             target = self.base_url + (f"/{target.lstrip('/')}" if target else "")
         return super().request(method, target, *args, **kwargs)
