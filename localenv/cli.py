@@ -17,8 +17,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from localenv import build, cognito_users, emulator, stack
-from localenv.deployer import DeployError
+from localenv import api_client, build, cognito_users, emulator, stack
+from localenv.deployer import DeployError, StackState
 from localenv.local_api import LocalApi
 from localenv.template_loader import TemplateError
 from localenv.workspace import RunRecord, Workspace, alive, read_outputs, running
@@ -117,6 +117,8 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
         )
         api.start()
         report(outputs, result, time.monotonic() - started)
+        if args.demo:
+            demo(outputs)
         record.status, record.api_url = "ready", str(outputs.get("ApiEndpoint", ""))
         record.write(workspace)
         serve(stop, reload, api, options, endpoint_url, emulator_id, args.watch)
@@ -171,6 +173,15 @@ class SourceWatcher:
         now = self.snapshot()
         changed, self.seen = now != self.seen, now
         return changed
+
+
+def demo(outputs: dict[str, Any]) -> None:
+    response = api_client.upload(outputs, api_client.DEMO_TEXT.encode(), "demo.txt")
+    say(f"demo upload: POST {outputs['ApiEndpoint']}?name=demo.txt -> {response.status_code}")
+    say(f"  {response.text}")
+    if response.status_code == 201:
+        read = api_client.get(outputs, response.json()["uploadId"])
+        say(f"  GET {response.headers['Location']} -> {read.status_code}: {read.json()['data']}")
 
 
 def install_stop_handlers(stop: threading.Event, reload: threading.Event) -> None:
@@ -308,6 +319,64 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_upload(args: argparse.Namespace) -> int:
+    outputs = read_outputs(workspace_of(args))
+    response = api_client.upload(outputs, Path(args.file).read_bytes(), args.name)
+    say(f"{response.status_code} {response.text}")
+    return 0 if response.ok else 1
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    outputs = read_outputs(workspace_of(args))
+    response = api_client.get(outputs, args.upload_id or "", args.cursor, args.limit)
+    say(json.dumps(response.json(), indent=2, ensure_ascii=False))
+    return 0 if response.ok else 1
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    workspace = workspace_of(args)
+    record = running(workspace)
+    if record is None:
+        raise CliError("localenv is not running")
+    groups = function_log_groups(workspace, record)
+    chosen = {n: g for n, g in groups.items() if not args.function or args.function in n}
+    if not chosen:
+        raise CliError(f"no function matches {args.function!r}; functions: {', '.join(groups)}")
+    logs = emulator.session(record.region).client("logs", endpoint_url=record.endpoint_url)
+    since = 0
+    while True:
+        for name, group in chosen.items():
+            since = max(since, print_log_events(logs, name, group, since))
+        if not args.follow:
+            return 0
+        time.sleep(1)
+
+
+def function_log_groups(workspace: Workspace, record: RunRecord) -> dict[str, str]:
+    state = StackState.load(workspace.state_file, record.stack_name, record.emulator_id)
+    return {
+        saved.physical_id: saved.local["LogGroup"]
+        for saved in state.resources.values()
+        if saved.type == "AWS::Lambda::Function"
+    }
+
+
+def print_log_events(logs: Any, name: str, group: str, since: int) -> int:
+    newest = since
+    try:
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=group, startTime=since + 1
+        )
+        for page in pages:
+            for event in page["events"]:
+                stamp = time.strftime("%H:%M:%S", time.gmtime(event["timestamp"] / 1000))
+                say(f"{name} {stamp} {event['message']}")
+                newest = max(newest, event["timestamp"])
+    except logs.exceptions.ResourceNotFoundException:
+        pass
+    return newest
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     result = build.build(Path(args.root).resolve())
     state = "cached" if result.cached else "built"
@@ -355,6 +424,7 @@ def parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="bring the stack up (foreground; Ctrl-C stops it)")
     add_stack_options(up)
     up.add_argument("--detach", action="store_true", help="run in the background")
+    up.add_argument("--demo", action="store_true", help="upload a demo file once ready")
     up.add_argument(
         "--watch",
         action="store_true",
@@ -381,6 +451,19 @@ def parser() -> argparse.ArgumentParser:
     add_stack_options(reset)
     reset.set_defaults(run=cmd_reset)
     commands.add_parser("build", help="build the Lambda artifact").set_defaults(run=cmd_build)
+    upload = commands.add_parser("upload", help="upload a file through the local API (demo user)")
+    upload.add_argument("file")
+    upload.add_argument("--name")
+    upload.set_defaults(run=cmd_upload)
+    get = commands.add_parser("get", help="read an upload (or list them) through the local API")
+    get.add_argument("upload_id", nargs="?")
+    get.add_argument("--cursor")
+    get.add_argument("--limit", type=int)
+    get.set_defaults(run=cmd_get)
+    logs = commands.add_parser("logs", help="function logs from the emulator's CloudWatch Logs")
+    logs.add_argument("function", nargs="?", help="a function name, or part of one")
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.set_defaults(run=cmd_logs)
     return top
 
 
