@@ -250,11 +250,8 @@ class Deployer:
     def deploy(self) -> DeployResult:
         active, skipped = self.active()
         names = set(active)
-        graph = {n: dependencies(n, r, set(self.resources)) for n, r in active.items()}
-        for name, deps in graph.items():
-            inactive = deps - names
-            graph[name] = deps & names
-            del inactive  # a Ref to an inactive resource fails only if it is evaluated
+        # A Ref to an inactive resource fails only if it is evaluated (e.g. in a taken Fn::If).
+        graph = {n: dependencies(n, r, set(self.resources)) & names for n, r in active.items()}
         order = topological_order(graph)
         replace = self.plan(order, active, graph)
         removed = [n for n in self.state.resources if n not in active]

@@ -314,6 +314,7 @@ class Stage(Provisioner):
     no_local_effect = {
         "TracingEnabled": "stored and read back; no X-Ray traces are recorded locally",
         "CacheClusterEnabled": "stored; the local gateway has no response cache",
+        "AccessLogSetting": "stored and read back; the local gateway writes no access logs yet",
     }
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
@@ -375,7 +376,7 @@ class Stage(Provisioner):
 class Account(Provisioner):
     type_name = "AWS::ApiGateway::Account"
     honored = frozenset({"CloudWatchRoleArn"})
-    no_local_effect = {"CloudWatchRoleArn": "stored; the local gateway writes logs directly"}
+    no_local_effect = {"CloudWatchRoleArn": "stored; the local gateway writes no execution logs"}
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         if "CloudWatchRoleArn" in props:

@@ -74,6 +74,7 @@ class Function(Provisioner):
         "TracingConfig": "stored and read back; no X-Ray traces are recorded locally",
         "Architectures": "stored; local workers run on this machine's architecture",
         "EphemeralStorage": "stored; /tmp is not limited locally",
+        "MemorySize": "stored and reported in REPORT lines; memory is not capped locally",
     }
     API = (
         "Description",

@@ -35,7 +35,7 @@ class Key(Provisioner):
     no_local_effect = {
         "KeyPolicy": "stored and read back; key policies are not evaluated locally",
         "EnableKeyRotation": "stored and read back; nothing rotates locally",
-        "PendingWindowInDays": "the local teardown deletes keys at once",
+        "PendingWindowInDays": "stored; local teardown schedules deletion after 7 days",
         "MultiRegion": "stored; there is one region locally",
     }
 
@@ -103,6 +103,7 @@ class Subscription(Provisioner):
     type_name = "AWS::SNS::Subscription"
     required = frozenset({"TopicArn", "Protocol"})
     honored = frozenset({"TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy"})
+    no_local_effect = {"Endpoint": "stored; nothing is delivered to subscribers locally yet"}
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         attributes = {}
@@ -143,6 +144,10 @@ ALARM_KEYS = {
 class Alarm(Provisioner):
     type_name = "AWS::CloudWatch::Alarm"
     required = frozenset({"ComparisonOperator", "EvaluationPeriods"})
+    no_local_effect = {
+        "AlarmActions": "stored and read back; alarms are not evaluated locally yet",
+        "OKActions": "stored and read back; alarms are not evaluated locally yet",
+    }
     honored = frozenset(
         {
             *ALARM_KEYS,

@@ -144,3 +144,13 @@ def test_loader_rejects_non_templates(tmp_path: Path) -> None:
     path.write_text("just: text\n")
     with pytest.raises(TemplateError, match="no Resources"):
         load(path)
+
+
+def test_architecture_lists_every_property_with_no_local_effect() -> None:
+    from localenv.resources import PROVISIONERS
+    from tests.template_model import ROOT
+
+    text = (ROOT / "localenv" / "ARCHITECTURE.md").read_text()
+    for kind, provisioner in PROVISIONERS.items():
+        for prop in provisioner.no_local_effect:
+            assert f"| `{kind}` | `{prop}` |" in text, (kind, prop)

@@ -1,0 +1,307 @@
+"""Measure the local stack: start-up, latency, throughput, write cost, import time.
+
+    python benchmarks/measure.py [--requests 300]
+
+Everything is measured in one run on this machine and printed as a table (and
+as JSON with --json). Nothing here is asserted: the numbers are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from handlers.records import build_upload, chunk_item, meta_item, write_units  # noqa: E402
+from handlers.storage import to_attributes  # noqa: E402
+from handlers.text_rules import Limits, parse_lines  # noqa: E402
+from localenv import cognito_users, emulator  # noqa: E402
+from localenv.pytest_plugin import free_port  # noqa: E402
+from localenv.runtime.interpreters import interpreter_for  # noqa: E402
+
+TEST_TEMPLATE = ROOT / "tests" / "e2e" / "stack" / "template.yaml"
+
+
+def localenv(root: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "localenv",
+        "--root",
+        str(root),
+        "--state-dir",
+        str(state),
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+
+
+def fresh_project(base: Path) -> Path:
+    root = base / "project"
+    shutil.copytree(ROOT / "cloudformation", root / "cloudformation")
+    shutil.copytree(
+        ROOT / "handlers", root / "handlers", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return root
+
+
+def up(root: Path, state: Path, *extra: str) -> tuple[float, dict[str, Any]]:
+    started = time.perf_counter()
+    localenv(
+        root,
+        state,
+        "up",
+        "--detach",
+        "--port",
+        str(free_port()),
+        "--api-port",
+        str(free_port()),
+        *extra,
+    )
+    elapsed = time.perf_counter() - started
+    return elapsed, json.loads((state / "outputs.json").read_text())
+
+
+def token(outputs: dict[str, Any]) -> str:
+    cognito = emulator.session(outputs["Region"]).client(
+        "cognito-idp", endpoint_url=outputs["AwsEndpointUrl"]
+    )
+    return cognito_users.access_token(
+        cognito, outputs["UserPoolClientId"], outputs["DemoUsername"], outputs["DemoPassword"]
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def timed_post(session: requests.Session, url: str, body: bytes) -> tuple[float, int]:
+    started = time.perf_counter()
+    response = session.post(url, data=body, headers={"Content-Type": "text/plain"}, timeout=120)
+    return (time.perf_counter() - started) * 1000, response.status_code
+
+
+def big_file() -> bytes:
+    lines = [
+        f"{n:08d},sensor-{n % 97:02d},{(n * 7919) % 100000 / 100:.2f},ok" for n in range(150_000)
+    ]
+    body = ("\n".join(lines) + "\n").encode()
+    return body[: 4 * 1024 * 1024 - 64].rsplit(b"\n", 1)[0] + b"\n"
+
+
+def import_times(root: Path) -> dict[str, float]:
+    """Cold import of each handler module under the function's interpreter (python3.12),
+    from the extracted artifact, with the runtime layer (boto3) as Lambda provides it."""
+    cache = root / ".localenv" / "cache"
+    code = max((cache / "code").glob("*"), key=lambda p: p.stat().st_mtime)
+    layer = next((cache / "runtime").glob("python3.12-*"))
+    results = {}
+    python = interpreter_for("python3.12").executable
+    for name in ("authorizer", "processor", "reader"):
+        samples = []
+        for _ in range(5):
+            run = subprocess.run(
+                [python, "-X", "importtime", "-c", f"import handlers.{name}"],
+                capture_output=True,
+                text=True,
+                cwd=code,
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(layer)},
+            )
+            total = [
+                int(m) for m in re.findall(rf"\|\s+(\d+) \| handlers\.{name}$", run.stderr, re.M)
+            ]
+            samples.append(total[-1] / 1000)
+        results[name] = statistics.median(samples)
+    return results
+
+
+def raw_write_rates(outputs: dict[str, Any], body: bytes) -> dict[str, float]:
+    """The emulator's own limits for the same data: packed batch writes vs PutItem per line."""
+    dynamodb = emulator.session(outputs["Region"]).client(
+        "dynamodb", endpoint_url=outputs["AwsEndpointUrl"]
+    )
+    table = outputs["TableName"]
+    lines = parse_lines(body, Limits())
+    upload = build_upload(f"bench-{uuid.uuid4()}", None, body, lines)
+    items = [chunk_item(upload, c) for c in upload.chunks]
+    started = time.perf_counter()
+    for start in range(0, len(items), 25):
+        dynamodb.batch_write_item(
+            RequestItems={
+                table: [
+                    {"PutRequest": {"Item": to_attributes(i)}} for i in items[start : start + 25]
+                ]
+            }
+        )
+    batch_seconds = time.perf_counter() - started
+    sample = lines[:5000]
+    started = time.perf_counter()
+    for n, line in enumerate(sample):
+        dynamodb.put_item(
+            TableName=table,
+            Item={
+                "pk": {"S": f"LINE#{upload.upload_id}"},
+                "sk": {"S": f"{n:010d}"},
+                "text": {"S": line},
+            },
+        )
+    put_seconds = (time.perf_counter() - started) * len(lines) / len(sample)
+    units = sum(write_units(i) for i in items) + write_units(meta_item(upload, "t", "COMPLETE"))
+    per_line_units = sum(
+        write_units({"pk": f"LINE#{upload.upload_id}", "sk": "0" * 10, "text": line})
+        for line in lines
+    )
+    return {
+        "lines": len(lines),
+        "batch_seconds": batch_seconds,
+        "put_seconds": put_seconds,
+        "write_units": units,
+        "per_line_write_units": per_line_units,
+        "floor_units": -(-len(body) // 1024),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as base_name:
+        base = Path(base_name)
+        root = fresh_project(base)
+        cold_up, _ = up(root, base / "s1")
+        localenv(root, base / "s1", "down")
+        started = time.perf_counter()
+        warm_up, outputs = up(root, base / "s2")
+        results["up_cold_cache_s"] = cold_up
+        results["up_warm_cache_s"] = warm_up
+        try:
+            measure_stack(outputs, started, args.requests, results)
+            results["import_ms"] = import_times(root)
+        finally:
+            localenv(root, base / "s2", "down")
+        results.update(measure_overhead(root, base / "s3", args.requests))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_table(results)
+    return 0
+
+
+def measure_stack(
+    outputs: dict[str, Any], started: float, count: int, results: dict[str, Any]
+) -> None:
+    url = outputs["ApiEndpoint"]
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {token(outputs)}"
+        cold_ms, status = timed_post(session, url, b"first upload\n")
+        assert status == 201
+        results["up_to_first_201_s"] = time.perf_counter() - started
+        results["cold_first_request_ms"] = cold_ms
+        warm = [
+            timed_post(session, url, f"line {uuid.uuid4()}\n".encode())[0] for _ in range(count)
+        ]
+        results["warm_upload_p50_ms"] = percentile(warm, 50)
+        results["warm_upload_p99_ms"] = percentile(warm, 99)
+        results["uploads_per_s_one_client"] = 1000 / statistics.mean(warm)
+        body = big_file()
+        ms, status = timed_post(session, url, body)
+        assert status == 201
+    raw = raw_write_rates(outputs, body)
+    mib = len(body) / 1024 / 1024
+    results["ingest"] = {
+        "bytes": len(body),
+        "lines": raw["lines"],
+        "http_lines_per_s": raw["lines"] / (ms / 1000),
+        "http_mib_per_s": mib / (ms / 1000),
+        "batch_lines_per_s": raw["lines"] / raw["batch_seconds"],
+        "put_per_line_lines_per_s": raw["lines"] / raw["put_seconds"],
+        "write_units_per_mib": raw["write_units"] / mib,
+        "floor_units_per_mib": raw["floor_units"] / mib,
+        "per_line_write_units_per_mib": raw["per_line_write_units"] / mib,
+    }
+
+
+def measure_overhead(root: Path, state: Path, count: int) -> dict[str, Any]:
+    """Warm gateway + runtime overhead: a no-auth route to a function that only echoes."""
+    _, outputs = up(root, state, "--template", str(TEST_TEMPLATE), "--stack-name", "bench")
+    try:
+        url = outputs["ApiEndpoint"] + "/open"
+        with requests.Session() as session:
+            session.get(url, timeout=30)
+            samples = []
+            for _ in range(count):
+                begun = time.perf_counter()
+                session.get(url, timeout=30)
+                samples.append((time.perf_counter() - begun) * 1000)
+    finally:
+        localenv(root, state, "down")
+    return {
+        "warm_echo_p50_ms": percentile(samples, 50),
+        "warm_echo_p99_ms": percentile(samples, 99),
+    }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    ingest = results["ingest"]
+    rows = [
+        ("localenv up --detach to ready, empty build cache", f"{results['up_cold_cache_s']:.2f} s"),
+        ("localenv up --detach to ready, warm cache", f"{results['up_warm_cache_s']:.2f} s"),
+        ("up to first 201 (warm cache)", f"{results['up_to_first_201_s']:.2f} s"),
+        (
+            "cold first request (authorizer + processor cold)",
+            f"{results['cold_first_request_ms']:.0f} ms",
+        ),
+        (
+            "warm one-line upload p50 / p99",
+            f"{results['warm_upload_p50_ms']:.1f} / {results['warm_upload_p99_ms']:.1f} ms",
+        ),
+        ("uploads/s, one client", f"{results['uploads_per_s_one_client']:.0f}"),
+        (
+            "warm gateway+runtime round trip (echo) p50 / p99",
+            f"{results['warm_echo_p50_ms']:.1f} / {results['warm_echo_p99_ms']:.1f} ms",
+        ),
+        (
+            f"ingest {ingest['bytes'] / 1048576:.2f} MiB, {ingest['lines']} lines over HTTP",
+            f"{ingest['http_lines_per_s']:.0f} lines/s, {ingest['http_mib_per_s']:.2f} MiB/s",
+        ),
+        (
+            "same items, raw BatchWriteItem into the emulator",
+            f"{ingest['batch_lines_per_s']:.0f} lines/s",
+        ),
+        ("same lines, one PutItem per line", f"{ingest['put_per_line_lines_per_s']:.0f} lines/s"),
+        (
+            "write units per MiB: packed / floor / one item per line",
+            f"{ingest['write_units_per_mib']:.0f} / {ingest['floor_units_per_mib']:.0f} / "
+            f"{ingest['per_line_write_units_per_mib']:.0f}",
+        ),
+    ]
+    rows += [
+        (f"cold import handlers.{k} (python3.12)", f"{v:.0f} ms")
+        for k, v in results["import_ms"].items()
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
