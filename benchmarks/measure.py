@@ -48,7 +48,7 @@ def localenv(root: Path, state: Path, *args: str) -> subprocess.CompletedProcess
         str(state),
         *args,
     ]
-    return subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    return subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)  # noqa: S603
 
 
 def fresh_project(base: Path) -> Path:
@@ -88,7 +88,7 @@ def token(outputs: dict[str, Any]) -> str:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def timed_post(session: requests.Session, url: str, body: bytes) -> tuple[float, int]:

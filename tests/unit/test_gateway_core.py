@@ -240,7 +240,7 @@ def test_policy_evaluation_explicit_deny_wins_and_wildcards_match() -> None:
     ],
 )
 def test_bad_authorizer_output_is_refused(output: Any) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - AuthorizerOutputError is a ValueError
+    with pytest.raises(ValueError):
         validate(json.dumps(output).encode())
 
 
