@@ -116,7 +116,7 @@ def import_times(root: Path) -> dict[str, float]:
     for name in ("authorizer", "processor", "reader"):
         samples = []
         for _ in range(5):
-            run = subprocess.run(
+            run = subprocess.run(  # noqa: S603 - the function runtime's interpreter
                 [python, "-X", "importtime", "-c", f"import handlers.{name}"],
                 capture_output=True,
                 text=True,
