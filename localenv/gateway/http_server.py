@@ -38,7 +38,8 @@ class GatewayHttpServer(ThreadingHTTPServer):
         self.thread.start()
 
     def stop(self) -> None:
-        self.shutdown()
+        if self.thread.is_alive():  # shutdown() waits forever for a loop that never ran
+            self.shutdown()
         self.server_close()
 
 
