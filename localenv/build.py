@@ -95,7 +95,8 @@ def install_dependencies(requirements: Path, cache: Path) -> Path:
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
-        raise BuildError(f"pip could not install {requirements}:\n{result.stderr.strip()}")
+        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise BuildError(f"pip could not install {requirements.name}: {last}")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging.rename(target)
     return target

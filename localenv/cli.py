@@ -67,7 +67,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         say(f"localenv is running (pid {current.pid}); applying the template to it")
         _, result = stack.deploy(options, current.endpoint_url, current.emulator_id, say)
         say(
-            f"updated: {len(result.created)} created, {len(result.replaced)} replaced, "
+            f"updated: {len(result.created)} created, {len(result.updated)} updated, "
+            f"{len(result.replaced)} replaced, "
             f"{len(result.deleted)} deleted, {len(result.kept)} unchanged"
         )
         os.kill(current.pid, signal.SIGHUP)

@@ -63,6 +63,7 @@ class ResourceState:
     order: int
     attributes: dict[str, Any] = field(default_factory=dict)
     local: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""  # what the properties point at (e.g. the code's SHA-256)
 
 
 @dataclass
@@ -97,6 +98,7 @@ class DeployResult:
     kept: list[str]
     deleted: list[str]
     skipped: dict[str, str]
+    updated: list[str] = field(default_factory=list)
 
 
 def resolve_parameters(declared: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, Any]:
@@ -253,7 +255,7 @@ class Deployer:
         # A Ref to an inactive resource fails only if it is evaluated (e.g. in a taken Fn::If).
         graph = {n: dependencies(n, r, set(self.resources)) & names for n, r in active.items()}
         order = topological_order(graph)
-        replace = self.plan(order, active, graph)
+        replace, update = self.plan(order, active, graph)
         removed = [n for n in self.state.resources if n not in active]
         deleted = self.delete_old(
             removed + [n for n in order if n in replace and n in self.state.resources]
@@ -261,35 +263,44 @@ class Deployer:
         created: list[str] = []
         replaced: list[str] = []
         kept: list[str] = []
+        updated: list[str] = []
         for index, name in enumerate(order):
-            if name in self.state.resources:
+            if name in update:
+                self.update(name, active[name])
+                updated.append(name)
+            elif name in self.state.resources:
                 kept.append(name)
                 self.load_into_scope(name, self.state.resources[name])
-                continue
-            self.create(name, active[name], index)
-            (replaced if name in replace and name in deleted else created).append(name)
+            else:
+                self.create(name, active[name], index)
+                (replaced if name in replace and name in deleted else created).append(name)
         outputs = self.outputs()
         self.state.outputs = outputs
         return DeployResult(
-            outputs, created, replaced, kept, [n for n in deleted if n in removed], skipped
+            outputs, created, replaced, kept, [n for n in deleted if n in removed], skipped, updated
         )
 
     def plan(
         self, order: list[str], active: Mapping[str, Node], graph: Mapping[str, set[str]]
-    ) -> set[str]:
-        """Resources to (re)create: new, changed, or depending on one that is."""
+    ) -> tuple[set[str], set[str]]:
+        """Resources to (re)create — new, changed, or depending on one that is — and
+        resources to update in place (same properties, new content: a function's code)."""
         replace: set[str] = set()
+        update: set[str] = set()
         for name in order:
             previous = self.state.resources.get(name)
-            if previous is None or previous.type != active[name]["Type"] or graph[name] & replace:
+            kind = active[name]["Type"]
+            if previous is None or previous.type != kind or graph[name] & replace:
                 replace.add(name)
                 continue
             props = self.resolve_properties(name, active[name])
-            if digest(active[name]["Type"], props) != previous.digest:
+            if digest(kind, props) != previous.digest:
                 replace.add(name)
-            else:
-                self.load_into_scope(name, previous)
-        return replace
+                continue
+            self.load_into_scope(name, previous)
+            if PROVISIONERS[kind].fingerprint(self.ctx, props) != previous.fingerprint:
+                update.add(name)
+        return replace, update
 
     def resolve_properties(self, name: str, resource: Node) -> Any:
         where = Where(f"{name} ({resource['Type']})", line_of(resource))
@@ -317,7 +328,20 @@ class Deployer:
             index,
             deployed.attributes,
             deployed.local,
+            PROVISIONERS[kind].fingerprint(self.ctx, props),
         )
+
+    def update(self, name: str, resource: Node) -> None:
+        kind = resource["Type"]
+        props = self.resolve_properties(name, resource)
+        saved = self.state.resources[name]
+        self.ctx.progress(f"updating {name} ({kind})")
+        deployed = Deployed(saved.physical_id, saved.attributes, saved.local)
+        try:
+            PROVISIONERS[kind].update(self.ctx, deployed, props)
+        except (ClientError, BotoCoreError) as exc:
+            raise DeployError(f"{name} ({kind}, line {line_of(resource)}): {exc}") from exc
+        saved.fingerprint = PROVISIONERS[kind].fingerprint(self.ctx, props)
 
     def delete_old(self, names: list[str]) -> list[str]:
         """Delete saved resources, dependents first (reverse creation order)."""

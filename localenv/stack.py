@@ -13,6 +13,7 @@ from typing import Any
 from localenv import build, cognito_users, emulator, template_loader
 from localenv.deployer import Deployer, DeployResult, StackState, teardown
 from localenv.resources.base import DeployContext
+from localenv.template_loader import TemplateError
 from localenv.workspace import Workspace
 
 EXECUTE_API_URL = re.compile(r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(/.*)?")
@@ -65,11 +66,13 @@ def deploy(
         f"{'reused' if artifact.cached else 'built'} {artifact.path.name} "
         f"({artifact.size // 1024} KiB)"
     )
-    template = template_loader.load(options.template_path)
     ctx = context(options, endpoint_url, progress)
     state = StackState.load(workspace.state_file, options.stack_name, emulator_id)
     try:
+        template = template_loader.load(options.template_path)
         result = Deployer(ctx, template, options.parameters, state).deploy()
+    except TemplateError as exc:
+        raise type(exc)(f"{exc}{lint_findings(options.template_path)}") from exc
     finally:
         state.save(workspace.state_file)
     outputs = local_outputs(options, endpoint_url, result.outputs)
@@ -82,6 +85,14 @@ def deploy(
         )
     workspace.outputs_file.write_text(json.dumps(outputs, indent=2) + "\n")
     return outputs, result
+
+
+def lint_findings(path: Path) -> str:
+    """cfn-lint's errors for the template, to say what is wrong in the user's terms."""
+    from cfnlint.api import lint_file  # noqa: PLC0415 - heavy: only when a template is rejected
+
+    errors = [m for m in lint_file(path) if m.rule.id.startswith("E")][:3]
+    return "".join(f"; cfn-lint {m.rule.id} line {m.linenumber}: {m.message}" for m in errors)
 
 
 def local_outputs(

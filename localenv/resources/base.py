@@ -71,6 +71,13 @@ class Provisioner(abc.ABC):
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
         """Delete the resource (used for replacement, removal and teardown)."""
 
+    def fingerprint(self, ctx: DeployContext, props: dict[str, Any]) -> str:
+        """What the properties point at, when it can change under the same properties."""
+        return ""
+
+    def update(self, ctx: DeployContext, deployed: Deployed, props: dict[str, Any]) -> None:  # noqa: B027 - optional hook: only fingerprinted types override it
+        """Bring the resource in line with a new fingerprint, in place."""
+
 
 def boolean(value: Any) -> bool:
     return value if isinstance(value, bool) else str(value).lower() == "true"

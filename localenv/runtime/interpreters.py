@@ -102,6 +102,7 @@ def runtime_layer(interpreter: Interpreter, cache: Path) -> Path:
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
-        raise BuildError(f"could not install the runtime layer: {result.stderr.strip()}")
+        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise BuildError(f"could not install the runtime layer: {last}")
     staging.rename(target)
     return target

@@ -130,3 +130,45 @@ def test_unreachable_endpoint_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no AWS emulator answers" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_invalid_template_is_one_line_with_cfn_lint_and_line(tmp_path: Path) -> None:
+    template = tmp_path / "bad.yaml"
+    template.write_text(
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicNam: x\n"
+    )
+    result = localenv(
+        tmp_path / "s",
+        "up",
+        "--template",
+        str(template),
+        "--port",
+        str(free_port()),
+        "--api-port",
+        str(free_port()),
+        check=False,
+    )
+    assert result.returncode == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert "AWS::SNS::Topic.TopicNam" in error
+    assert "cfn-lint E3002 line 5" in error
+    assert "Traceback" not in result.stderr
+
+
+def test_build_failure_is_a_one_line_error(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "cloudformation", root / "cloudformation")
+    shutil.copytree(ROOT / "handlers", root / "handlers")
+    (root / "handlers" / "requirements.txt").write_text("no-such-package-for-lambda==0.0.0\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "localenv", "--root", str(root), "build"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "pip could not install requirements.txt" in result.stderr

@@ -269,3 +269,20 @@ def test_unsupported_type_intrinsic_or_property_fails_loudly(
         stack.deploy(
             stack.StackOptions(root=root, stack_name="e2e"), moto_endpoint, "emu", lambda _m: None
         )
+
+
+def test_new_code_under_the_same_path_updates_the_function_in_place(
+    moto_endpoint: str, tmp_path: Path
+) -> None:
+    root = copy_project(tmp_path)
+    options = stack.StackOptions(root=root, stack_name="e2e")
+    stack.deploy(options, moto_endpoint, "emu", lambda _m: None)
+    lam = client(moto_endpoint, "lambda")
+    before = lam.get_function_configuration(FunctionName="e2e-reader")["CodeSha256"]
+    reader = root / "handlers" / "reader.py"
+    reader.write_text(reader.read_text() + "\n# a local edit\n")
+    _, result = stack.deploy(options, moto_endpoint, "emu", lambda _m: None)
+    assert set(result.updated) == {"ProcessorFunction", "ReaderFunction", "AuthorizerFunction"}
+    assert result.replaced == [] and result.created == []
+    after = lam.get_function_configuration(FunctionName="e2e-reader")["CodeSha256"]
+    assert after != before
