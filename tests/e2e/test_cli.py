@@ -172,3 +172,53 @@ def test_build_failure_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert "pip could not install requirements.txt" in result.stderr
+
+
+def test_watch_rebuilds_and_recycles_when_handlers_change(tmp_path: Path) -> None:
+    import shutil
+    import time
+
+    import requests
+
+    from localenv.api_client import token
+
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "cloudformation", root / "cloudformation")
+    shutil.copytree(
+        ROOT / "handlers", root / "handlers", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(ROOT / ".localenv" / "cache", root / ".localenv" / "cache")
+    state = tmp_path / "state"
+    run = [sys.executable, "-m", "localenv", "--root", str(root), "--state-dir", str(state)]
+    subprocess.run(
+        [
+            *run,
+            "up",
+            "--detach",
+            "--watch",
+            "--port",
+            str(free_port()),
+            "--api-port",
+            str(free_port()),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    try:
+        outputs = json.loads((state / "outputs.json").read_text())
+        headers = {"Authorization": f"Bearer {token(outputs)}", "Content-Type": "text/plain"}
+
+        def title() -> str:
+            response = requests.post(outputs["ApiEndpoint"], data=b"", headers=headers, timeout=30)
+            return str(response.json()["title"])
+
+        assert title() == "Empty body"
+        problems = root / "handlers" / "problems.py"
+        problems.write_text(problems.read_text().replace('"Empty body")', '"Empty body, edited")'))
+        deadline = time.monotonic() + 60
+        while title() != "Empty body, edited" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert title() == "Empty body, edited"
+    finally:
+        subprocess.run([*run, "down"], check=True, capture_output=True, timeout=60)
