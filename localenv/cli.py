@@ -17,18 +17,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from localenv import api_client, build, cognito_users, emulator, stack
-from localenv.deployer import DeployError, StackState
+from localenv import api_client, build, cli_observe, cognito_users, emulator, stack
+from localenv.console import CliError, say, state_dir, workspace_of
+from localenv.deployer import DeployError
 from localenv.local_api import LocalApi
 from localenv.template_loader import TemplateError
 from localenv.workspace import RunRecord, Workspace, alive, read_outputs, running
 
 READY_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 15
-
-
-class CliError(Exception):
-    """A one-line error for the user."""
 
 
 def options_from(args: argparse.Namespace) -> stack.StackOptions:
@@ -45,18 +42,6 @@ def options_from(args: argparse.Namespace) -> stack.StackOptions:
         state_dir=state_dir(args),
         template=Path(args.template).resolve() if getattr(args, "template", None) else None,
     )
-
-
-def state_dir(args: argparse.Namespace) -> Path | None:
-    return Path(args.state_dir).resolve() if args.state_dir else None
-
-
-def workspace_of(args: argparse.Namespace) -> Workspace:
-    return Workspace(Path(args.root).resolve(), state_dir(args))
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -116,11 +101,12 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
             options.api_host,
             options.api_port,
         )
-        api.start()
+        api.start(args.alarm_interval)
         report(outputs, result, time.monotonic() - started)
         if args.demo:
             demo(outputs)
         record.status, record.api_url = "ready", str(outputs.get("ApiEndpoint", ""))
+        record.control_url = api.control.url
         record.write(workspace)
         serve(stop, reload, api, options, endpoint_url, emulator_id, args.watch)
     finally:
@@ -334,50 +320,6 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0 if response.ok else 1
 
 
-def cmd_logs(args: argparse.Namespace) -> int:
-    workspace = workspace_of(args)
-    record = running(workspace)
-    if record is None:
-        raise CliError("localenv is not running")
-    groups = function_log_groups(workspace, record)
-    chosen = {n: g for n, g in groups.items() if not args.function or args.function in n}
-    if not chosen:
-        raise CliError(f"no function matches {args.function!r}; functions: {', '.join(groups)}")
-    logs = emulator.session(record.region).client("logs", endpoint_url=record.endpoint_url)
-    since = 0
-    while True:
-        for name, group in chosen.items():
-            since = max(since, print_log_events(logs, name, group, since))
-        if not args.follow:
-            return 0
-        time.sleep(1)
-
-
-def function_log_groups(workspace: Workspace, record: RunRecord) -> dict[str, str]:
-    state = StackState.load(workspace.state_file, record.stack_name, record.emulator_id)
-    return {
-        saved.physical_id: saved.local["LogGroup"]
-        for saved in state.resources.values()
-        if saved.type == "AWS::Lambda::Function"
-    }
-
-
-def print_log_events(logs: Any, name: str, group: str, since: int) -> int:
-    newest = since
-    try:
-        pages = logs.get_paginator("filter_log_events").paginate(
-            logGroupName=group, startTime=since + 1
-        )
-        for page in pages:
-            for event in page["events"]:
-                stamp = time.strftime("%H:%M:%S", time.gmtime(event["timestamp"] / 1000))
-                say(f"{name} {stamp} {event['message']}")
-                newest = max(newest, event["timestamp"])
-    except logs.exceptions.ResourceNotFoundException:
-        pass
-    return newest
-
-
 def cmd_build(args: argparse.Namespace) -> int:
     result = build.build(Path(args.root).resolve())
     state = "cached" if result.cached else "built"
@@ -427,6 +369,12 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--detach", action="store_true", help="run in the background")
     up.add_argument("--demo", action="store_true", help="upload a demo file once ready")
     up.add_argument(
+        "--alarm-interval",
+        type=float,
+        default=60.0,
+        help="seconds between alarm evaluations (CloudWatch: 60)",
+    )
+    up.add_argument(
         "--watch",
         action="store_true",
         help="rebuild and recycle environments when handlers/ changes",
@@ -461,10 +409,7 @@ def parser() -> argparse.ArgumentParser:
     get.add_argument("--cursor")
     get.add_argument("--limit", type=int)
     get.set_defaults(run=cmd_get)
-    logs = commands.add_parser("logs", help="function logs from the emulator's CloudWatch Logs")
-    logs.add_argument("function", nargs="?", help="a function name, or part of one")
-    logs.add_argument("-f", "--follow", action="store_true")
-    logs.set_defaults(run=cmd_logs)
+    cli_observe.add_commands(commands)
     return top
 
 

@@ -9,16 +9,22 @@ from pathlib import Path
 from localenv import emulator
 from localenv.deployer import StackState
 from localenv.gateway import api_model
-from localenv.gateway.core import Gateway
+from localenv.gateway.core import Exchange, Gateway
 from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.requests import Request, Response
 from localenv.intrinsics import UnsupportedError
+from localenv.observe import access_logs
+from localenv.observe.alarms import AlarmEngine
+from localenv.observe.clock import Clock
+from localenv.observe.control import ControlServer
+from localenv.observe.metrics import MetricPublisher, MetricStore
+from localenv.observe.notifications import Notifier
 from localenv.resources.base import DeployContext
 from localenv.runtime import interpreters
 from localenv.runtime.environment import Outcome
 from localenv.runtime.functions import load_functions
 from localenv.runtime.log_shipper import LogShipper
-from localenv.runtime.pool import Runtime
+from localenv.runtime.pool import Runtime, ThrottledError
 
 
 def worker_environment(endpoint_url: str, region: str) -> dict[str, str]:
@@ -51,11 +57,30 @@ class LocalApi:
         self.state_file = state_file
         self.cache = cache
         self.logs = LogShipper(ctx.client("logs"))
+        self.clock = Clock()
+        self.store = MetricStore()
+        self.metrics = MetricPublisher(self.store, ctx.client("cloudwatch"), self.clock)
+        self.alarms = AlarmEngine(
+            ctx.client("cloudwatch"),
+            self.store,
+            self.clock,
+            Notifier(ctx.client("sns"), state_file.parent),
+            ctx.account_id,
+            ctx.region,
+        )
         self.runtime = Runtime(
-            self.executable_for, worker_environment(ctx.endpoint_url, ctx.region), self.logs
+            self.executable_for,
+            worker_environment(ctx.endpoint_url, ctx.region),
+            self.function_logs,
         )
         self.gateway: Gateway | None = None
         self.server = GatewayHttpServer(host, port, self.handle)
+        self.control = ControlServer(
+            {
+                ("POST", "/alarms/evaluate"): self.evaluate_alarms,
+                ("GET", "/metrics"): self.metric_datapoints,
+            }
+        )
 
     @functools.cache  # noqa: B019 - one lookup per runtime for the life of the stack
     def executable_for(self, runtime: str) -> tuple[str, Path]:
@@ -63,7 +88,58 @@ class LocalApi:
         return interpreter.executable, interpreters.runtime_layer(interpreter, self.cache)
 
     def invoke(self, function: str, payload: bytes) -> Outcome:
-        return self.runtime.invoke(function, payload).outcome
+        try:
+            invoked = self.runtime.invoke(function, payload)
+        except ThrottledError:
+            self.metrics.lambda_throttle(function)
+            raise
+        outcome = invoked.outcome
+        self.metrics.lambda_invocation(
+            function, outcome.kind, outcome.duration_ms, invoked.concurrency
+        )
+        return outcome
+
+    def function_logs(self, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
+        """Function output to CloudWatch Logs; Embedded Metric Format lines become metrics."""
+        for _, line in lines:
+            if '"_aws"' in line:
+                self.metrics.emf(line)
+        self.logs(group, stream, lines)
+
+    def observe(self, exchange: Exchange) -> None:
+        """Metrics and the access log line of one request through the gateway."""
+        model = self.gateway.model if self.gateway else None
+        if model is None:
+            return
+        response = exchange.response
+        self.metrics.api_request(
+            model.name, model.stage, response.status, exchange.latency_ms, response.integration_ms
+        )
+        group = access_logs.group_of(model.access_log_destination)
+        if group and model.access_log_format:
+            line = access_logs.format_line(model.access_log_format, access_record(model, exchange))
+            self.logs(group, "localenv-access", [(int(exchange.time * 1000), line)])
+
+    def evaluate_alarms(self, query: dict[str, str]) -> dict[str, object]:
+        advance = float(query.get("advance", "0"))
+        if advance:
+            self.clock.advance(advance)
+        changes = self.alarms.evaluate_all()
+        return {"now": self.clock.now(), "changes": [vars(c) for c in changes]}
+
+    def metric_datapoints(self, query: dict[str, str]) -> dict[str, object]:
+        found = self.store.find(query["name"], query.get("namespace"))
+        return {
+            "series": [
+                {
+                    "namespace": k.namespace,
+                    "name": k.name,
+                    "dimensions": dict(k.dimensions),
+                    "datapoints": v[-50:],
+                }
+                for k, v in found.items()
+            ]
+        }
 
     def handle(self, request: Request) -> Response:
         gateway = self.gateway
@@ -81,7 +157,10 @@ class LocalApi:
         self.runtime.configure(load_functions(self.ctx, state, self.cache))
         for config in self.runtime.pools.values():
             self.executable_for(config.config.runtime)  # install runtime layers up front
-        old, self.gateway = self.gateway, Gateway(self.model(state), self.invoke)
+        old, self.gateway = (
+            self.gateway,
+            Gateway(self.model(state), self.invoke, observer=self.observe),
+        )
         if old is not None:
             old.stop()
 
@@ -98,16 +177,45 @@ class LocalApi:
             self.ctx.account_id,
         )
 
-    def start(self) -> None:
+    def start(self, alarm_interval: float = 60.0) -> None:
         self.load()
         self.server.start()
+        self.control.start()
+        self.alarms.start(alarm_interval)
 
     def recycle(self) -> None:
         self.runtime.recycle()
 
     def stop(self) -> None:
+        self.alarms.stop()
+        self.control.stop()
         self.server.stop()
         if self.gateway is not None:
             self.gateway.stop()
         self.runtime.stop()
+        self.metrics.stop()
         self.logs.stop()
+
+
+def access_record(model: api_model.ApiModel, exchange: Exchange) -> dict[str, object]:
+    request, response = exchange.request, exchange.response
+    return {
+        "time": exchange.time,
+        "request_id": exchange.request_id,
+        "source_ip": request.source_ip,
+        "user_agent": request.header("User-Agent"),
+        "method": request.method,
+        "resource_path": response.resource_path,
+        "path": request.path,
+        "status": response.status,
+        "response_length": len(response.body),
+        "stage": model.stage,
+        "api_id": model.api_id,
+        "principal_id": response.principal_id,
+        "integration_latency": (
+            int(response.integration_ms) if response.integration_ms is not None else None
+        ),
+        "latency_ms": exchange.latency_ms,
+        "error": response.error_message,
+        "integration_status": None,
+    }

@@ -55,6 +55,7 @@ class RunRecord:
     region: str
     status: str  # "starting" | "ready"
     api_url: str = ""
+    control_url: str = ""
 
     def write(self, workspace: Workspace) -> None:
         workspace.directory.mkdir(parents=True, exist_ok=True)

@@ -67,6 +67,8 @@ class ApiModel:
     throttle: Throttle | None
     gateway_responses: dict[str, dict[str, str]] = field(default_factory=dict)
     stage_variables: dict[str, str] = field(default_factory=dict)
+    access_log_format: str = ""
+    access_log_destination: str = ""
 
     @property
     def resource_paths(self) -> list[str]:
@@ -105,6 +107,10 @@ def load(apigateway: Any, api_id: str, stage: str, region: str, account_id: str)
         throttle=throttle(stage_info),
         gateway_responses=gateway_responses(apigateway, api_id),
         stage_variables=stage_info.get("variables") or {},
+        access_log_format=(stage_info.get("accessLogSettings") or {}).get("format", ""),
+        access_log_destination=(stage_info.get("accessLogSettings") or {}).get(
+            "destinationArn", ""
+        ),
     )
 
 

@@ -13,8 +13,10 @@ import binascii
 import json
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from localenv.gateway import events, routing
@@ -31,9 +33,25 @@ PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "is
 
 
 class GatewayFailure(Exception):  # noqa: N818 - carries a canned response, like AWS's
-    def __init__(self, error: GatewayError):
+    def __init__(self, error: GatewayError, integration_ms: float | None = None):
         super().__init__(error.name)
         self.error = error
+        self.integration_ms = integration_ms
+        self.resource_path = ""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer, as metrics and access logs see it."""
+
+    request: Request
+    response: Response
+    request_id: str
+    latency_ms: float
+    time: float
+
+
+Observer = Callable[[Exchange], None]
 
 
 class MalformedProxyResponseError(ValueError):
@@ -45,9 +63,12 @@ def malformed(why: str) -> MalformedProxyResponseError:
 
 
 class Gateway:
-    def __init__(self, model: ApiModel, invoke: Invoker, workers: int = 64):
+    def __init__(
+        self, model: ApiModel, invoke: Invoker, workers: int = 64, observer: Observer | None = None
+    ):
         self.model = model
         self.invoke = invoke
+        self.observer = observer
         self.authorization = Authorization(invoke)
         self.bucket = (
             TokenBucket(model.throttle.rate, model.throttle.burst) if model.throttle else None
@@ -56,15 +77,22 @@ class Gateway:
 
     def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
+        started, wall = time.monotonic(), time.time()
         try:
             response = self.dispatch(request, request_id)
         except GatewayFailure as failure:
             response = self.error_response(failure.error)
+            response.integration_ms = failure.integration_ms
+            response.resource_path = failure.resource_path
+            response.error_message = json.loads(failure.error.body).get("message") or ""
         response.headers += [
             ("x-amzn-RequestId", request_id),
             ("x-amz-apigw-id", base64.b64encode(uuid.uuid4().bytes)[:16].decode()),
             ("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"),
         ]
+        if self.observer is not None:
+            latency = (time.monotonic() - started) * 1000
+            self.observer(Exchange(request, response, request_id, latency, wall))
         return response
 
     def dispatch(self, request: Request, request_id: str) -> Response:
@@ -73,10 +101,18 @@ class Gateway:
         method, params = self.route(request)
         if self.bucket is not None and not self.bucket.take():
             raise GatewayFailure(GatewayError.THROTTLED)
-        authorizer_context = self.authorize(method, request, params, request_id)
-        if method.mock is not None:
-            return Response(method.mock.status, list(method.mock.headers.items()))
-        return self.integrate(method, request, params, request_id, authorizer_context)
+        try:
+            authorizer_context = self.authorize(method, request, params, request_id)
+            if method.mock is not None:
+                response = Response(method.mock.status, list(method.mock.headers.items()))
+            else:
+                response = self.integrate(method, request, params, request_id, authorizer_context)
+        except GatewayFailure as failure:
+            failure.resource_path = method.resource_path
+            raise
+        response.resource_path = method.resource_path
+        response.principal_id = str((authorizer_context or {}).get("principalId", ""))
+        return response
 
     def route(self, request: Request) -> tuple[Method, dict[str, str]]:
         prefix = f"/{self.model.stage}"
@@ -130,19 +166,24 @@ class Gateway:
         if len(payload) > PAYLOAD_LIMIT_BYTES:
             # Lambda refuses an event over 6 MB; API Gateway answers 500.
             raise GatewayFailure(GatewayError.INTEGRATION_FAILURE)
+        started = time.monotonic()
         future = self.executor.submit(self.invoke, method.function, payload)
         try:
             outcome = future.result(timeout=method.timeout_ms / 1000)
         except FutureTimeout:
-            raise GatewayFailure(GatewayError.INTEGRATION_TIMEOUT) from None
+            raise GatewayFailure(GatewayError.INTEGRATION_TIMEOUT, elapsed_ms(started)) from None
         except ThrottledError:
-            raise GatewayFailure(GatewayError.INTEGRATION_FAILURE) from None
+            raise GatewayFailure(GatewayError.INTEGRATION_FAILURE, elapsed_ms(started)) from None
         if outcome.kind != "ok":
-            raise GatewayFailure(GatewayError.BAD_INTEGRATION_RESPONSE)
+            raise GatewayFailure(GatewayError.BAD_INTEGRATION_RESPONSE, elapsed_ms(started))
         try:
-            return proxy_response(outcome.payload)
+            response = proxy_response(outcome.payload)
         except MalformedProxyResponseError:
-            raise GatewayFailure(GatewayError.BAD_INTEGRATION_RESPONSE) from None
+            raise GatewayFailure(
+                GatewayError.BAD_INTEGRATION_RESPONSE, elapsed_ms(started)
+            ) from None
+        response.integration_ms = elapsed_ms(started)
+        return response
 
     def error_response(self, error: GatewayError) -> Response:
         extra = self.model.gateway_responses.get(error.response_type)
@@ -153,6 +194,10 @@ class Gateway:
 
     def stop(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def elapsed_ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000
 
 
 def proxy_response(payload: bytes) -> Response:

@@ -30,6 +30,11 @@ class Response:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    # What the gateway learnt on the way, for metrics and access logs (never sent).
+    integration_ms: float | None = None
+    resource_path: str = ""
+    principal_id: str = ""
+    error_message: str = ""
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()

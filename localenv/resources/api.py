@@ -314,7 +314,6 @@ class Stage(Provisioner):
     no_local_effect = {
         "TracingEnabled": "stored and read back; no X-Ray traces are recorded locally",
         "CacheClusterEnabled": "stored; the local gateway has no response cache",
-        "AccessLogSetting": "stored and read back; the local gateway writes no access logs yet",
     }
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:

@@ -103,7 +103,6 @@ class Subscription(Provisioner):
     type_name = "AWS::SNS::Subscription"
     required = frozenset({"TopicArn", "Protocol"})
     honored = frozenset({"TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy"})
-    no_local_effect = {"Endpoint": "stored; nothing is delivered to subscribers locally yet"}
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         attributes = {}
@@ -144,10 +143,6 @@ ALARM_KEYS = {
 class Alarm(Provisioner):
     type_name = "AWS::CloudWatch::Alarm"
     required = frozenset({"ComparisonOperator", "EvaluationPeriods"})
-    no_local_effect = {
-        "AlarmActions": "stored and read back; alarms are not evaluated locally yet",
-        "OKActions": "stored and read back; alarms are not evaluated locally yet",
-    }
     honored = frozenset(
         {
             *ALARM_KEYS,
@@ -177,6 +172,12 @@ class Alarm(Provisioner):
             ]
         client = ctx.client("cloudwatch")
         client.put_metric_alarm(AlarmName=name, **args)
+        # A new alarm starts in INSUFFICIENT_DATA on AWS (moto would start it in OK).
+        client.set_alarm_state(
+            AlarmName=name,
+            StateValue="INSUFFICIENT_DATA",
+            StateReason="Unchecked: Initial alarm creation",
+        )
         arn = client.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
         return Deployed(name, {"Arn": arn})
 

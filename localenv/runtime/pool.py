@@ -27,6 +27,7 @@ class Invoked:
     outcome: Outcome
     request_id: str
     cold: bool
+    concurrency: int = 1  # environments busy when it started, itself included
 
 
 class FunctionPool:
@@ -67,11 +68,13 @@ class FunctionPool:
     def invoke(self, payload: bytes) -> Invoked:
         request_id = str(uuid.uuid4())
         env, cold = self.acquire()
+        with self.lock:
+            concurrency = len(self.busy)
         try:
             outcome = env.invoke(payload, request_id)
         finally:
             self.release(env)
-        return Invoked(outcome, request_id, cold)
+        return Invoked(outcome, request_id, cold, concurrency)
 
     def reap(self, idle_seconds: float) -> int:
         now = time.monotonic()

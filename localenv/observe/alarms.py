@@ -1,0 +1,305 @@
+"""CloudWatch metric alarm evaluation, with CloudWatch's semantics, on a drivable clock.
+
+The pure part (``evaluate``) takes an alarm's definition, the samples of each of
+its last ``EvaluationPeriods`` complete periods, and the current state, and
+returns the new state with a reason. The engine reads alarms from the
+emulator, evaluates them against the metric store, records state changes in the
+emulator (``SetAlarmState``) and sends AlarmActions/OKActions to SNS.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from localenv.observe.clock import Clock
+from localenv.observe.metrics import MetricKey, MetricStore
+
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "GreaterThanThreshold": lambda v, t: v > t,
+    "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
+    "LessThanThreshold": lambda v, t: v < t,
+    "LessThanOrEqualToThreshold": lambda v, t: v <= t,
+}
+WORDS = {
+    "GreaterThanThreshold": "greater than",
+    "GreaterThanOrEqualToThreshold": "greater than or equal to",
+    "LessThanThreshold": "less than",
+    "LessThanOrEqualToThreshold": "less than or equal to",
+}
+REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)",
+    "us-west-2": "US West (Oregon)",
+    "eu-west-1": "EU (Ireland)",
+    "eu-central-1": "EU (Frankfurt)",
+}
+
+
+class AlarmDefinitionError(ValueError):
+    """An alarm the local evaluator cannot evaluate (metric math, anomaly detection)."""
+
+
+@dataclass(frozen=True)
+class Alarm:
+    name: str
+    arn: str
+    description: str
+    key: MetricKey
+    statistic: str  # "Sum", "Average", ... or "p99"
+    extended: bool
+    period: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    threshold: float
+    comparison: str
+    treat_missing: str
+    actions_enabled: bool
+    alarm_actions: tuple[str, ...] = ()
+    ok_actions: tuple[str, ...] = ()
+    insufficient_actions: tuple[str, ...] = ()
+    unit: str | None = None
+
+    @classmethod
+    def from_api(cls, raw: dict[str, Any]) -> Alarm:
+        if raw.get("Metrics") or raw.get("ThresholdMetricId"):
+            raise AlarmDefinitionError(f"{raw['AlarmName']}: metric math is not evaluated locally")
+        if raw["ComparisonOperator"] not in COMPARE:
+            raise AlarmDefinitionError(f"{raw['AlarmName']}: {raw['ComparisonOperator']}")
+        dims = {d["Name"]: d["Value"] for d in raw.get("Dimensions", [])}
+        extended = raw.get("ExtendedStatistic")
+        return cls(
+            name=raw["AlarmName"],
+            arn=raw["AlarmArn"],
+            description=raw.get("AlarmDescription", ""),
+            key=MetricKey.of(raw["Namespace"], raw["MetricName"], dims),
+            statistic=extended or raw["Statistic"],
+            extended=bool(extended),
+            period=int(raw["Period"]),
+            evaluation_periods=int(raw["EvaluationPeriods"]),
+            datapoints_to_alarm=int(raw.get("DatapointsToAlarm") or raw["EvaluationPeriods"]),
+            threshold=float(raw["Threshold"]),
+            comparison=raw["ComparisonOperator"],
+            treat_missing=raw.get("TreatMissingData", "missing"),
+            actions_enabled=bool(raw.get("ActionsEnabled", True)),
+            alarm_actions=tuple(raw.get("AlarmActions", [])),
+            ok_actions=tuple(raw.get("OKActions", [])),
+            insufficient_actions=tuple(raw.get("InsufficientDataActions", [])),
+            unit=raw.get("Unit"),
+        )
+
+
+def statistic(name: str, samples: Sequence[float]) -> float:
+    """One period's value of a statistic over its samples (CloudWatch's definitions)."""
+    if name == "Sum":
+        return float(sum(samples))
+    if name == "Average":
+        return float(sum(samples)) / len(samples)
+    if name == "Minimum":
+        return float(min(samples))
+    if name == "Maximum":
+        return float(max(samples))
+    if name == "SampleCount":
+        return float(len(samples))
+    if name.startswith("p"):
+        return percentile(samples, float(name[1:]))
+    raise AlarmDefinitionError(f"statistic {name} is not evaluated locally")
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile: the smallest sample with at least q% of samples at or below it."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return float(ordered[rank - 1])
+
+
+@dataclass
+class Outcome:
+    state: str
+    reason: str
+    datapoints: list[float | None] = field(default_factory=list)
+
+
+def evaluate(alarm: Alarm, periods: Sequence[Sequence[float]], current: str) -> Outcome:
+    """The alarm's state over its last periods (newest first; an empty one is missing data)."""
+    values = [statistic(alarm.statistic, s) if s else None for s in periods]
+    compare = COMPARE[alarm.comparison]
+    present = [v for v in values if v is not None]
+    breaching = sum(1 for v in present if compare(v, alarm.threshold))
+    missing = len(values) - len(present)
+    treat = alarm.treat_missing
+    if treat == "breaching":
+        breaching += missing
+    if not present and treat in {"missing", "ignore"}:
+        # No data at all: "missing" -> INSUFFICIENT_DATA; "ignore" keeps the current state.
+        state = "INSUFFICIENT_DATA" if treat == "missing" else current
+        return Outcome(state, no_data_reason(alarm), values)
+    state = "ALARM" if breaching >= alarm.datapoints_to_alarm else "OK"
+    return Outcome(state, threshold_reason(alarm, values, breaching, state), values)
+
+
+def no_data_reason(alarm: Alarm) -> str:
+    return f"Insufficient Data: {alarm.evaluation_periods} datapoints were unknown."
+
+
+def threshold_reason(alarm: Alarm, values: list[float | None], breaching: int, state: str) -> str:
+    shown = ", ".join("missing" if v is None else f"{v:g}" for v in values)
+    verb = "were" if breaching != 1 else "was"
+    word = WORDS[alarm.comparison]
+    if state == "ALARM":
+        return (
+            f"Threshold Crossed: {breaching} out of the last {len(values)} datapoints [{shown}] "
+            f"{verb} {word} the threshold ({alarm.threshold:g}) (minimum "
+            f"{alarm.datapoints_to_alarm} datapoints for OK -> ALARM transition)."
+        )
+    return (
+        f"Threshold Crossed: {breaching} out of the last {len(values)} datapoints [{shown}] "
+        f"{verb} {word} the threshold ({alarm.threshold:g}) (fewer than "
+        f"{alarm.datapoints_to_alarm} datapoints for ALARM)."
+    )
+
+
+def periods_of(alarm: Alarm, store: MetricStore, now: float) -> list[list[float]]:
+    """Samples of the last EvaluationPeriods complete periods, newest first."""
+    end = math.floor(now / alarm.period) * alarm.period
+    return [
+        store.samples(alarm.key, end - (i + 1) * alarm.period, end - i * alarm.period)
+        for i in range(alarm.evaluation_periods)
+    ]
+
+
+def notification(
+    alarm: Alarm, old: str, outcome: Outcome, when: float, account: str, region: str
+) -> dict[str, Any]:
+    """The JSON CloudWatch publishes to SNS for an alarm state change."""
+    namespace, metric = alarm.key.namespace, alarm.key.name
+    trigger: dict[str, Any] = {
+        "MetricName": metric,
+        "Namespace": namespace,
+        "StatisticType": "ExtendedStatistic" if alarm.extended else "Statistic",
+        ("ExtendedStatistic" if alarm.extended else "Statistic"): alarm.statistic.upper()
+        if not alarm.extended
+        else alarm.statistic,
+        "Unit": alarm.unit,
+        "Dimensions": [{"value": v, "name": k} for k, v in alarm.key.dimensions],
+        "Period": alarm.period,
+        "EvaluationPeriods": alarm.evaluation_periods,
+        "DatapointsToAlarm": alarm.datapoints_to_alarm,
+        "ComparisonOperator": alarm.comparison,
+        "Threshold": alarm.threshold,
+        "TreatMissingData": alarm.treat_missing,
+        "EvaluateLowSampleCountPercentile": "",
+    }
+    return {
+        "AlarmName": alarm.name,
+        "AlarmDescription": alarm.description or None,
+        "AWSAccountId": account,
+        "AlarmConfigurationUpdatedTimestamp": iso(when),
+        "NewStateValue": outcome.state,
+        "NewStateReason": outcome.reason,
+        "StateChangeTime": iso(when),
+        "Region": REGION_NAMES.get(region, region),
+        "AlarmArn": alarm.arn,
+        "OldStateValue": old,
+        "OKActions": list(alarm.ok_actions),
+        "AlarmActions": list(alarm.alarm_actions),
+        "InsufficientDataActions": list(alarm.insufficient_actions),
+        "Trigger": trigger,
+    }
+
+
+def iso(epoch: float) -> str:
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
+        + f".{int(epoch % 1 * 1000):03d}+0000"
+    )
+
+
+@dataclass
+class Change:
+    alarm: str
+    old: str
+    new: str
+    reason: str
+
+
+class AlarmEngine:
+    def __init__(
+        self,
+        cloudwatch: Any,
+        store: MetricStore,
+        clock: Clock,
+        publish: Callable[[str, str, dict[str, Any]], None],
+        account: str,
+        region: str,
+    ):
+        self.cloudwatch = cloudwatch
+        self.store = store
+        self.clock = clock
+        self.publish = publish
+        self.account = account
+        self.region = region
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def evaluate_all(self) -> list[Change]:
+        with self.lock:
+            now = self.clock.now()
+            changes = []
+            pages = self.cloudwatch.get_paginator("describe_alarms").paginate(
+                AlarmTypes=["MetricAlarm"]
+            )
+            for raw in (alarm for page in pages for alarm in page["MetricAlarms"]):
+                change = self.evaluate_one(raw, now)
+                if change is not None:
+                    changes.append(change)
+            return changes
+
+    def evaluate_one(self, raw: dict[str, Any], now: float) -> Change | None:
+        alarm = Alarm.from_api(raw)
+        old = raw.get("StateValue", "INSUFFICIENT_DATA")
+        outcome = evaluate(alarm, periods_of(alarm, self.store, now), old)
+        if outcome.state == old:
+            return None
+        self.cloudwatch.set_alarm_state(
+            AlarmName=alarm.name,
+            StateValue=outcome.state,
+            StateReason=outcome.reason[:1023],
+            StateReasonData=json.dumps(
+                {
+                    "version": "1.0",
+                    "queryDate": iso(now),
+                    "recentDatapoints": outcome.datapoints,
+                    "threshold": alarm.threshold,
+                }
+            ),
+        )
+        actions = {
+            "ALARM": alarm.alarm_actions,
+            "OK": alarm.ok_actions,
+            "INSUFFICIENT_DATA": alarm.insufficient_actions,
+        }[outcome.state]
+        if alarm.actions_enabled:
+            message = notification(alarm, old, outcome, now, self.account, self.region)
+            subject = f'{outcome.state}: "{alarm.name}" in {message["Region"]}'[:100]
+            for arn in actions:
+                if ":sns:" in arn:
+                    self.publish(arn, subject, message)
+        return Change(alarm.name, old, outcome.state, outcome.reason)
+
+    def run(self, interval: float) -> None:
+        while not self.stopping.wait(interval):
+            try:
+                self.evaluate_all()
+            except Exception as exc:
+                print(f"localenv: alarm evaluation failed: {exc}", flush=True)
+
+    def start(self, interval: float) -> None:
+        threading.Thread(target=self.run, args=(interval,), daemon=True).start()
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,177 @@
+"""Metrics as AWS names them, kept for alarm evaluation and sent to the emulator's CloudWatch.
+
+AWS/Lambda: Invocations, Errors, Throttles, Duration, ConcurrentExecutions
+(dimension FunctionName). AWS/ApiGateway: Count, 4XXError, 5XXError, Latency,
+IntegrationLatency (dimensions ApiName, Stage). Embedded Metric Format lines in
+function output become metrics in their own namespace, as CloudWatch does.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import queue
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from localenv.observe.clock import Clock
+
+Dimensions = tuple[tuple[str, str], ...]
+PUT_BATCH = 500  # PutMetricData takes up to 1,000 datums per call
+
+
+@dataclass(frozen=True)
+class MetricKey:
+    namespace: str
+    name: str
+    dimensions: Dimensions
+
+    @classmethod
+    def of(cls, namespace: str, name: str, dimensions: dict[str, str]) -> MetricKey:
+        return cls(namespace, name, tuple(sorted(dimensions.items())))
+
+
+class MetricStore:
+    """Every sample, by metric, sorted by time (percentiles need the samples)."""
+
+    def __init__(self) -> None:
+        self.series: dict[MetricKey, list[tuple[float, float]]] = defaultdict(list)
+        self.lock = threading.Lock()
+
+    def add(self, key: MetricKey, timestamp: float, value: float) -> None:
+        with self.lock:
+            bisect.insort(self.series[key], (timestamp, value))
+
+    def samples(self, key: MetricKey, start: float, end: float) -> list[float]:
+        with self.lock:
+            series = self.series.get(key, [])
+            lo = bisect.bisect_left(series, (start, float("-inf")))
+            hi = bisect.bisect_left(series, (end, float("-inf")))
+            return [value for _, value in series[lo:hi]]
+
+    def find(
+        self, name: str, namespace: str | None = None
+    ) -> dict[MetricKey, list[tuple[float, float]]]:
+        with self.lock:
+            return {
+                k: list(v)
+                for k, v in self.series.items()
+                if k.name == name and (namespace is None or k.namespace == namespace)
+            }
+
+
+class MetricPublisher:
+    def __init__(self, store: MetricStore, cloudwatch: Any, clock: Clock):
+        self.store = store
+        self.cloudwatch = cloudwatch
+        self.clock = clock
+        self.outbox: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self.thread = threading.Thread(target=self.send, daemon=True)
+        self.thread.start()
+
+    def record(
+        self, namespace: str, name: str, value: float, unit: str, dimensions: dict[str, str]
+    ) -> None:
+        timestamp = self.clock.now()
+        self.store.add(MetricKey.of(namespace, name, dimensions), timestamp, value)
+        self.outbox.put(
+            (
+                namespace,
+                {
+                    "MetricName": name,
+                    "Value": value,
+                    "Unit": unit,
+                    "Timestamp": timestamp,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(dimensions.items())],
+                },
+            )
+        )
+
+    def lambda_invocation(
+        self, function: str, kind: str, duration_ms: float, concurrent: int
+    ) -> None:
+        dims = {"FunctionName": function}
+        self.record("AWS/Lambda", "Invocations", 1, "Count", dims)
+        # Errors counts function errors and timeouts (and crashes), as Lambda does.
+        self.record("AWS/Lambda", "Errors", 0 if kind == "ok" else 1, "Count", dims)
+        self.record("AWS/Lambda", "Duration", duration_ms, "Milliseconds", dims)
+        self.record("AWS/Lambda", "ConcurrentExecutions", concurrent, "Count", dims)
+
+    def lambda_throttle(self, function: str) -> None:
+        self.record("AWS/Lambda", "Throttles", 1, "Count", {"FunctionName": function})
+
+    def api_request(
+        self,
+        api_name: str,
+        stage: str,
+        status: int,
+        latency_ms: float,
+        integration_ms: float | None,
+    ) -> None:
+        dims = {"ApiName": api_name, "Stage": stage}
+        self.record("AWS/ApiGateway", "Count", 1, "Count", dims)
+        self.record("AWS/ApiGateway", "4XXError", int(400 <= status < 500), "Count", dims)
+        self.record("AWS/ApiGateway", "5XXError", int(status >= 500), "Count", dims)
+        self.record("AWS/ApiGateway", "Latency", latency_ms, "Milliseconds", dims)
+        if integration_ms is not None:
+            self.record(
+                "AWS/ApiGateway", "IntegrationLatency", integration_ms, "Milliseconds", dims
+            )
+
+    def emf(self, line: str) -> int:
+        """Metrics of one Embedded Metric Format log line; returns how many were recorded."""
+        try:
+            document = json.loads(line)
+        except ValueError:
+            return 0
+        directives = (
+            (document.get("_aws") or {}).get("CloudWatchMetrics")
+            if isinstance(document, dict)
+            else None
+        )
+        if not isinstance(directives, list):
+            return 0
+        recorded = 0
+        for directive in directives:
+            recorded += self.emf_directive(document, directive)
+        return recorded
+
+    def emf_directive(self, document: dict[str, Any], directive: dict[str, Any]) -> int:
+        recorded = 0
+        for metric in directive.get("Metrics", []):
+            values = document.get(metric.get("Name"))
+            values = values if isinstance(values, list) else [values]
+            for dimension_set in directive.get("Dimensions", [[]]):
+                dims = {name: str(document.get(name, "")) for name in dimension_set}
+                for value in values:
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        self.record(
+                            directive.get("Namespace", "aws-embedded-metrics"),
+                            metric["Name"],
+                            float(value),
+                            metric.get("Unit", "None"),
+                            dims,
+                        )
+                        recorded += 1
+        return recorded
+
+    def send(self) -> None:
+        while (item := self.outbox.get()) is not None:
+            batch: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            batch[item[0]].append(item[1])
+            while not self.outbox.empty() and sum(map(len, batch.values())) < PUT_BATCH:
+                more = self.outbox.get()
+                if more is None:
+                    self.outbox.put(None)
+                    break
+                batch[more[0]].append(more[1])
+            for namespace, data in batch.items():
+                try:
+                    self.cloudwatch.put_metric_data(Namespace=namespace, MetricData=data)
+                except Exception as exc:
+                    print(f"localenv: could not put metrics: {exc}", flush=True)
+
+    def stop(self) -> None:
+        self.outbox.put(None)
