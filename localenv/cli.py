@@ -256,7 +256,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     say(f"  emulator  {record.endpoint_url} ({'embedded' if record.embedded else 'external'})")
     if record.api_url:
         say(f"  api       {record.api_url}")
-    return 0
+    return 0 if record.status == "ready" else 3
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,18 +33,83 @@ from localenv import cognito_users, emulator
 START_TIMEOUT_SECONDS = 300
 
 
+BACKENDS = ("embedded", "moto-process", "external", "attach")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("localenv", "the local stack")
     group.addoption(
+        "--localenv-backend",
+        choices=BACKENDS,
+        default=None,
+        help="embedded moto (default); moto-process: a moto server in its own "
+        "process, attached with --endpoint-url; external: the emulator at "
+        "--localenv-endpoint; attach: a running stack's --localenv-outputs",
+    )
+    group.addoption(
         "--localenv-endpoint",
         default=None,
-        help="AWS endpoint URL of an emulator to deploy into (default: embedded moto)",
+        help="AWS endpoint URL of an emulator to deploy into (backend external)",
     )
     group.addoption(
         "--localenv-outputs",
         default=None,
-        help="outputs.json of a running stack to attach to instead of starting one",
+        help="outputs.json of a running stack to attach to (backend attach)",
     )
+
+
+def backend(config: pytest.Config) -> str:
+    chosen = config.getoption("--localenv-backend")
+    if chosen:
+        return str(chosen)
+    if config.getoption("--localenv-outputs"):
+        return "attach"
+    return "external" if config.getoption("--localenv-endpoint") else "embedded"
+
+
+class MotoProcess:
+    """moto's server in a process of its own: the wiring any external emulator uses."""
+
+    def __init__(self) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(  # noqa: S603 - this interpreter running moto
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                emulator.wait_reachable(self.url)
+            except emulator.EmulatorError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+            else:
+                return
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def localenv_backend_args(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """Extra `localenv up` arguments that put a stack on the selected backend."""
+    chosen = backend(request.config)
+    if chosen == "attach":
+        pytest.fail("this test deploys its own stack; it cannot run with --localenv-outputs")
+    if chosen == "external":
+        yield ["--endpoint-url", str(request.config.getoption("--localenv-endpoint"))]
+    elif chosen == "moto-process":
+        server = MotoProcess()
+        try:
+            yield ["--endpoint-url", server.url]
+        finally:
+            server.stop()
+    else:
+        yield []
 
 
 def free_port() -> int:
@@ -110,14 +176,10 @@ class StackProcess:
 def localenv_stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
-    attach = request.config.getoption("--localenv-outputs")
-    if attach:
-        yield json.loads(Path(attach).read_text())
+    if backend(request.config) == "attach":
+        yield json.loads(Path(request.config.getoption("--localenv-outputs")).read_text())
         return
-    extra = []
-    endpoint = request.config.getoption("--localenv-endpoint")
-    if endpoint:
-        extra = ["--endpoint-url", endpoint]
+    extra = request.getfixturevalue("localenv_backend_args")
     stack = StackProcess.start(
         Path(request.config.rootpath),
         tmp_path_factory.mktemp("localenv"),

@@ -34,6 +34,11 @@ class StackOptions:
     template: Path | None = None
 
     @property
+    def public_host(self) -> str:
+        """The host clients use: a server bound to every interface is reached on loopback."""
+        return "127.0.0.1" if self.api_host == "0.0.0.0" else self.api_host  # noqa: S104
+
+    @property
     def template_path(self) -> Path:
         return self.template or self.workspace.template
 
@@ -99,11 +104,12 @@ def local_outputs(
     options: StackOptions, endpoint_url: str, outputs: dict[str, Any]
 ) -> dict[str, Any]:
     """The template's outputs, with execute-api URLs pointing at the local gateway."""
+    endpoint_url = endpoint_url.replace("://0.0.0.0:", f"://{options.public_host}:")
     local = {}
     for key, value in outputs.items():
         match = EXECUTE_API_URL.fullmatch(str(value))
         local[key] = (
-            f"http://{options.api_host}:{options.api_port}{match.group(2) or ''}"
+            f"http://{options.public_host}:{options.api_port}{match.group(2) or ''}"
             if match
             else value
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+import socket
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ class RunRecord:
     status: str  # "starting" | "ready"
     api_url: str = ""
     control_url: str = ""
+    host: str = field(default_factory=socket.gethostname)
 
     def write(self, workspace: Workspace) -> None:
         workspace.directory.mkdir(parents=True, exist_ok=True)
@@ -84,7 +86,8 @@ def alive(pid: int) -> bool:
 def running(workspace: Workspace) -> RunRecord | None:
     """The record of a live ``localenv up`` in this workspace, if any."""
     record = RunRecord.read(workspace)
-    if record is None or not alive(record.pid):
+    # A record written in a container (a mounted .localenv) names another host's pid.
+    if record is None or record.host != socket.gethostname() or not alive(record.pid):
         return None
     return record
 

@@ -104,7 +104,9 @@ class HttpSubscriber:
 
 
 @pytest.fixture(scope="module")
-def test_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+def test_stack(
+    tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
+) -> Iterator[StackProcess]:
     process = StackProcess.start(
         ROOT,
         tmp_path_factory.mktemp("alarms"),
@@ -114,6 +116,7 @@ def test_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProces
         "al",
         "--alarm-interval",
         "3600",
+        *localenv_backend_args,
     )
     evaluate(process, 0)  # settle: every alarm leaves INSUFFICIENT_DATA where data says so
     try:
@@ -209,7 +212,9 @@ def test_treat_missing_data_variants(test_stack: StackProcess) -> None:
 
 
 @pytest.fixture(scope="module")
-def real_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+def real_stack(
+    tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
+) -> Iterator[StackProcess]:
     """The real template, with thresholds a test can cross in seconds (parameters only)."""
     process = StackProcess.start(
         ROOT,
@@ -224,6 +229,7 @@ def real_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProces
         "ApiLatencyP99ThresholdMs=1",
         "--parameter",
         "ProcessorReservedConcurrency=1",
+        *localenv_backend_args,
     )
     evaluate(process, 0)
     try:
@@ -321,7 +327,7 @@ def hanging_jwks() -> Iterator[str]:
 
 
 def test_authorizer_errors_alarm_fires_when_the_authorizer_fails(
-    tmp_path: Path, hanging_jwks: str
+    tmp_path: Path, hanging_jwks: str, localenv_backend_args: list[str]
 ) -> None:
     process = StackProcess.start(
         ROOT,
@@ -334,6 +340,7 @@ def test_authorizer_errors_alarm_fires_when_the_authorizer_fails(
         "AuthorizerTimeout=1",
         "--parameter",
         f"JwksUrl={hanging_jwks}",
+        *localenv_backend_args,
     )
     try:
         token = new_user(process.outputs).token

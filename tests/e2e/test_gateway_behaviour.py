@@ -22,9 +22,17 @@ TEMPLATE = Path(__file__).parent / "stack" / "template.yaml"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
+) -> Iterator[StackProcess]:
     process = StackProcess.start(
-        ROOT, tmp_path_factory.mktemp("gw"), "--template", str(TEMPLATE), "--stack-name", "gw"
+        ROOT,
+        tmp_path_factory.mktemp("gw"),
+        "--template",
+        str(TEMPLATE),
+        "--stack-name",
+        "gw",
+        *localenv_backend_args,
     )
     try:
         yield process
@@ -280,9 +288,15 @@ def test_stage_throttling_answers_429(url: str) -> None:
     time.sleep(1.5)  # let the bucket refill for the tests after this one
 
 
-def test_down_leaves_no_worker(tmp_path: Path) -> None:
+def test_down_leaves_no_worker(tmp_path: Path, localenv_backend_args: list[str]) -> None:
     process = StackProcess.start(
-        ROOT, tmp_path / "s", "--template", str(TEMPLATE), "--stack-name", "gwdown"
+        ROOT,
+        tmp_path / "s",
+        "--template",
+        str(TEMPLATE),
+        "--stack-name",
+        "gwdown",
+        *localenv_backend_args,
     )
     url = process.outputs["ApiEndpoint"]
     requests.get(f"{url}/open", timeout=30)
