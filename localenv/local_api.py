@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from pathlib import Path
 
 from localenv import emulator
@@ -59,14 +60,17 @@ class LocalApi:
         self.logs = LogShipper(ctx.client("logs"))
         self.clock = Clock()
         self.store = MetricStore()
-        self.metrics = MetricPublisher(self.store, ctx.client("cloudwatch"), self.clock)
+        cloudwatch, cloudwatch_lock = ctx.client("cloudwatch"), threading.Lock()
+        self.metrics = MetricPublisher(self.store, cloudwatch, self.clock, cloudwatch_lock)
         self.alarms = AlarmEngine(
-            ctx.client("cloudwatch"),
+            cloudwatch,
             self.store,
             self.clock,
             Notifier(ctx.client("sns"), state_file.parent),
             ctx.account_id,
             ctx.region,
+            self.alarm_names,
+            cloudwatch_lock,
         )
         self.runtime = Runtime(
             self.executable_for,
@@ -119,6 +123,12 @@ class LocalApi:
         if group and model.access_log_format:
             line = access_logs.format_line(model.access_log_format, access_record(model, exchange))
             self.logs(group, "localenv-access", [(int(exchange.time * 1000), line)])
+
+    def alarm_names(self) -> list[str]:
+        state = StackState.load(self.state_file, self.ctx.stack_name, self.emulator_id)
+        return [
+            r.physical_id for r in state.resources.values() if r.type == "AWS::CloudWatch::Alarm"
+        ]
 
     def evaluate_alarms(self, query: dict[str, str]) -> dict[str, object]:
         advance = float(query.get("advance", "0"))

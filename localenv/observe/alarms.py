@@ -236,8 +236,14 @@ class AlarmEngine:
         publish: Callable[[str, str, dict[str, Any]], None],
         account: str,
         region: str,
+        names: Callable[[], list[str]],
+        cloudwatch_lock: threading.Lock,
     ):
         self.cloudwatch = cloudwatch
+        # The stack's own alarms only: an emulator may hold other stacks' alarms too.
+        self.names = names
+        # One CloudWatch call at a time from the harness: moto's backend is not thread-safe.
+        self.cloudwatch_lock = cloudwatch_lock
         self.store = store
         self.clock = clock
         self.publish = publish
@@ -250,13 +256,14 @@ class AlarmEngine:
         with self.lock:
             now = self.clock.now()
             changes = []
-            pages = self.cloudwatch.get_paginator("describe_alarms").paginate(
-                AlarmTypes=["MetricAlarm"]
-            )
-            for raw in (alarm for page in pages for alarm in page["MetricAlarms"]):
-                change = self.evaluate_one(raw, now)
-                if change is not None:
-                    changes.append(change)
+            names = self.names()
+            for start in range(0, len(names), 100):  # DescribeAlarms takes 100 names a call
+                with self.cloudwatch_lock:
+                    found = self.cloudwatch.describe_alarms(AlarmNames=names[start : start + 100])
+                for raw in found["MetricAlarms"]:
+                    change = self.evaluate_one(raw, now)
+                    if change is not None:
+                        changes.append(change)
             return changes
 
     def evaluate_one(self, raw: dict[str, Any], now: float) -> Change | None:
@@ -265,19 +272,20 @@ class AlarmEngine:
         outcome = evaluate(alarm, periods_of(alarm, self.store, now), old)
         if outcome.state == old:
             return None
-        self.cloudwatch.set_alarm_state(
-            AlarmName=alarm.name,
-            StateValue=outcome.state,
-            StateReason=outcome.reason[:1023],
-            StateReasonData=json.dumps(
-                {
-                    "version": "1.0",
-                    "queryDate": iso(now),
-                    "recentDatapoints": outcome.datapoints,
-                    "threshold": alarm.threshold,
-                }
-            ),
-        )
+        with self.cloudwatch_lock:
+            self.cloudwatch.set_alarm_state(
+                AlarmName=alarm.name,
+                StateValue=outcome.state,
+                StateReason=outcome.reason[:1023],
+                StateReasonData=json.dumps(
+                    {
+                        "version": "1.0",
+                        "queryDate": iso(now),
+                        "recentDatapoints": outcome.datapoints,
+                        "threshold": alarm.threshold,
+                    }
+                ),
+            )
         actions = {
             "ALARM": alarm.alarm_actions,
             "OK": alarm.ok_actions,

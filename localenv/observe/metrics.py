@@ -63,9 +63,12 @@ class MetricStore:
 
 
 class MetricPublisher:
-    def __init__(self, store: MetricStore, cloudwatch: Any, clock: Clock):
+    def __init__(
+        self, store: MetricStore, cloudwatch: Any, clock: Clock, cloudwatch_lock: threading.Lock
+    ):
         self.store = store
         self.cloudwatch = cloudwatch
+        self.cloudwatch_lock = cloudwatch_lock
         self.clock = clock
         self.outbox: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
         self.thread = threading.Thread(target=self.send, daemon=True)
@@ -169,7 +172,8 @@ class MetricPublisher:
                 batch[more[0]].append(more[1])
             for namespace, data in batch.items():
                 try:
-                    self.cloudwatch.put_metric_data(Namespace=namespace, MetricData=data)
+                    with self.cloudwatch_lock:
+                        self.cloudwatch.put_metric_data(Namespace=namespace, MetricData=data)
                 except Exception as exc:
                     print(f"localenv: could not put metrics: {exc}", flush=True)
 

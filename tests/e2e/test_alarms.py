@@ -33,7 +33,7 @@ def evaluate(stack: StackProcess, advance: float = 60) -> list[dict[str, Any]]:
     """Move the stack's clock and evaluate every alarm now (as `localenv alarms evaluate`)."""
     control = json.loads((stack.state_dir / "run.json").read_text())["control_url"]
     response = requests.post(f"{control}/alarms/evaluate", params={"advance": advance}, timeout=60)
-    response.raise_for_status()
+    assert response.status_code == 200, response.text
     return list(response.json()["changes"])
 
 
@@ -90,7 +90,10 @@ class HttpSubscriber:
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         endpoint = f"http://127.0.0.1:{self.server.server_address[1]}/alarms"
-        client(stack, "sns").subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=endpoint)
+        self.sns = client(stack, "sns")
+        self.arn = self.sns.subscribe(
+            TopicArn=topic_arn, Protocol="http", Endpoint=endpoint, ReturnSubscriptionArn=True
+        )["SubscriptionArn"]
 
     def transitions(self, alarm: str) -> list[str]:
         messages = [
@@ -99,6 +102,7 @@ class HttpSubscriber:
         return [m["NewStateValue"] for m in messages if m["AlarmName"] == alarm]
 
     def close(self) -> None:
+        self.sns.unsubscribe(SubscriptionArn=self.arn)
         self.server.shutdown()
         self.server.server_close()
 
