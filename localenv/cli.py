@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from localenv import api_client, build, cli_observe, cognito_users, emulator, stack
+from localenv import api_client, build, cfn_deploy, cli_observe, cognito_users, emulator, stack
 from localenv.console import CliError, say, state_dir, workspace_of
 from localenv.deployer import DeployError
 from localenv.local_api import LocalApi
@@ -320,6 +320,20 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0 if response.ok else 1
 
 
+def cmd_cfn_deploy(args: argparse.Namespace) -> int:
+    options = cfn_deploy.CfnDeployOptions(
+        root=Path(args.root).resolve(),
+        endpoint_url=args.endpoint_url,
+        public_endpoint=args.public_endpoint or args.endpoint_url,
+        outputs_file=Path(args.outputs),
+        stack_name=args.stack_name,
+        parameters=dict(p.split("=", 1) for p in args.parameter or []),
+    )
+    outputs = cfn_deploy.deploy(options)
+    say(json.dumps(outputs, indent=2))
+    return 0
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     result = build.build(Path(args.root).resolve())
     state = "cached" if result.cached else "built"
@@ -410,6 +424,15 @@ def parser() -> argparse.ArgumentParser:
     get.add_argument("--limit", type=int)
     get.set_defaults(run=cmd_get)
     cli_observe.add_commands(commands)
+    cfn = commands.add_parser(
+        "cfn-deploy", help="deploy through an emulator's own CloudFormation API (LocalStack)"
+    )
+    cfn.add_argument("--endpoint-url", required=True)
+    cfn.add_argument("--public-endpoint", help="the endpoint as clients reach it")
+    cfn.add_argument("--outputs", default=".localenv/cfn-outputs.json")
+    cfn.add_argument("--stack-name", default="dataproc")
+    cfn.add_argument("--parameter", action="append", metavar="KEY=VALUE")
+    cfn.set_defaults(run=cmd_cfn_deploy)
     return top
 
 
