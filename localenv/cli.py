@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from localenv import api_client, build, cfn_deploy, cli_observe, cognito_users, emulator, stack
 from localenv.console import CliError, say, state_dir, workspace_of
@@ -445,6 +446,7 @@ ERRORS: tuple[type[BaseException], ...] = (
     FileNotFoundError,
     ClientError,
     BotoCoreError,
+    ResponseParserError,
 )
 
 
