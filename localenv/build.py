@@ -62,44 +62,44 @@ def digest_files(root: Path, files: list[Path], extra: str) -> str:
     return digest.hexdigest()
 
 
+def install_platform_wheels(
+    pip_arguments: list[str], python_version: str, target: Path, what: str
+) -> Path:
+    """pip-install Lambda-platform wheels into ``target``, once, atomically.
+
+    Installed into a fresh staging directory and renamed into place, so concurrent
+    builds (two tox environments) never see a half-installed tree.
+    """
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent))
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+        "--disable-pip-version-check", "--no-warn-conflicts", "--only-binary=:all:",
+        "--platform", PLATFORM, "--implementation", "cp", "--python-version", python_version,
+        "--target", str(staging), *pip_arguments,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise BuildError(f"pip could not install {what}: {last}")
+    try:
+        staging.rename(target)
+    except OSError:  # another build finished first: use its tree
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 def install_dependencies(requirements: Path, cache: Path) -> Path:
     """Lambda-platform wheels for the requirements, installed once per requirements hash."""
     key = hashlib.sha256(
         requirements.read_bytes() + f"{PLATFORM}/{PYTHON_VERSION}".encode()
     ).hexdigest()[:16]
-    target = cache / "deps" / key
-    if target.is_dir():
-        return target
-    staging = Path(tempfile.mkdtemp(prefix="deps-", dir=cache))
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--no-compile",
-        "--disable-pip-version-check",
-        "--no-warn-conflicts",
-        "--platform",
-        PLATFORM,
-        "--implementation",
-        "cp",
-        "--python-version",
-        PYTHON_VERSION,
-        "--only-binary=:all:",
-        "--target",
-        str(staging),
-        "-r",
-        str(requirements),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    if result.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise BuildError(f"pip could not install {requirements.name}: {last}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(target)
-    return target
+    return install_platform_wheels(
+        ["-r", str(requirements)], PYTHON_VERSION, cache / "deps" / key, requirements.name
+    )
 
 
 def write_zip(destination: Path, trees: list[tuple[Path, list[Path]]]) -> None:

@@ -7,32 +7,26 @@ proxy event, so the raw names are what the core receives.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
 from localenv.gateway.core import MAX_REQUEST_BYTES
 from localenv.gateway.requests import Request, Response
+from localenv.http_servers import NoDelayHTTPServer
 
 Handle = Callable[[Request], Response]
 
 
-class GatewayHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
+class GatewayHttpServer(NoDelayHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, host: str, port: int, handle: Handle):
         self.handle_request_object = handle
         super().__init__((host, port), GatewayRequestHandler)
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, address
 
     def start(self) -> None:
         self.thread.start()

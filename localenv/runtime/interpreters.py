@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from localenv.build import PLATFORM, BuildError
+from localenv.build import BuildError, install_platform_wheels
 
 RUNTIME_PACKAGES = ("awslambdaric==4.2.2", "boto3==1.44.8")
 RUNTIME = re.compile(r"python(\d+)\.(\d+)")
@@ -76,33 +76,6 @@ def runtime_layer(interpreter: Interpreter, cache: Path) -> Path:
     """awslambdaric + boto3 for this interpreter's version, installed once."""
     key = hashlib.sha256(f"{interpreter.version}/{RUNTIME_PACKAGES}".encode()).hexdigest()[:12]
     target = cache / "runtime" / f"python{interpreter.version}-{key}"
-    if target.is_dir():
-        return target
-    staging = target.with_name(target.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--no-compile",
-        "--disable-pip-version-check",
-        "--no-warn-conflicts",
-        "--only-binary=:all:",
-        "--platform",
-        PLATFORM,
-        "--implementation",
-        "cp",
-        "--python-version",
-        interpreter.version,
-        "--target",
-        str(staging),
-        *RUNTIME_PACKAGES,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise BuildError(f"could not install the runtime layer: {last}")
-    staging.rename(target)
-    return target
+    return install_platform_wheels(
+        list(RUNTIME_PACKAGES), interpreter.version, target, "the runtime layer"
+    )

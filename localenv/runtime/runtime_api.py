@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import queue
-import socket
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from localenv.http_servers import NoDelayHTTPServer
 
 PREFIX = "/2018-06-01/runtime"
 
@@ -32,9 +33,7 @@ class Invocation:
     error_type: str = ""
 
 
-class RuntimeApiServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class RuntimeApiServer(NoDelayHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), RuntimeApiHandler)
         self.pending: queue.Queue[Invocation | None] = queue.Queue(maxsize=1)
@@ -47,12 +46,6 @@ class RuntimeApiServer(ThreadingHTTPServer):
     def address(self) -> str:
         host, port = self.server_address[:2]
         return f"{host!s}:{port}"
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
-        # Without TCP_NODELAY, delayed ACKs cost ~40 ms per invocation (DESIGN.md §6).
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, address
 
     def start(self) -> None:
         self.thread.start()
