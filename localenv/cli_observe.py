@@ -72,7 +72,9 @@ def control(args: argparse.Namespace, method: str, path: str, **query: Any) -> A
 
 def cmd_alarms(args: argparse.Namespace) -> int:
     if args.action == "evaluate":
-        result = control(args, "POST", "/alarms/evaluate", advance=args.advance)
+        result = control(
+            args, "POST", "/alarms/evaluate", advance=args.advance, next_period=args.next_period
+        )
         for change in result["changes"]:
             say(f"{change['alarm']}: {change['old']} -> {change['new']}")
     record = running(workspace_of(args))
@@ -123,6 +125,12 @@ def add_commands(commands: Any) -> None:
     alarms = commands.add_parser("alarms", help="alarm states and reasons; `evaluate` runs now")
     alarms.add_argument("action", nargs="?", choices=["evaluate"])
     alarms.add_argument("--advance", type=float, help="move the stack's clock first (seconds)")
+    alarms.add_argument(
+        "--next-period",
+        type=float,
+        metavar="SECONDS",
+        help="first jump to the start of the next period of this length",
+    )
     alarms.set_defaults(run=cmd_alarms)
     notes = commands.add_parser("notifications", help="alarm notifications delivered")
     notes.add_argument("-f", "--follow", action="store_true")

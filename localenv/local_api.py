@@ -134,6 +134,8 @@ class LocalApi:
         advance = float(query.get("advance", "0"))
         if advance:
             self.clock.advance(advance)
+        if "next_period" in query:
+            self.clock.to_next_period(float(query["next_period"]))
         changes = self.alarms.evaluate_all()
         return {"now": self.clock.now(), "changes": [vars(c) for c in changes]}
 

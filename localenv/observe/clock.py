@@ -7,6 +7,7 @@ any alarm's definition.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -25,3 +26,13 @@ class Clock:
     def advance(self, seconds: float) -> None:
         with self.lock:
             self.offset += seconds
+
+    def to_next_period(self, period: float) -> None:
+        """Jump to 1 s into the next period: the current one is then complete.
+
+        Called once before traffic and once after, it puts all of that traffic in one
+        period that the evaluation sees as the latest complete one.
+        """
+        with self.lock:
+            now = self.base() + self.offset
+            self.offset += (math.floor(now / period) + 1) * period + 1 - now

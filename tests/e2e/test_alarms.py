@@ -29,10 +29,12 @@ def client(stack: StackProcess, service: str) -> Any:
     )
 
 
-def evaluate(stack: StackProcess, advance: float = 60) -> list[dict[str, Any]]:
-    """Move the stack's clock and evaluate every alarm now (as `localenv alarms evaluate`)."""
+def evaluate(stack: StackProcess) -> list[dict[str, Any]]:
+    """Complete the current minute on the stack's clock and evaluate every alarm now
+    (`localenv alarms evaluate --next-period 60`). Called before and after some
+    traffic, it makes that traffic the latest complete one-minute period."""
     control = json.loads((stack.state_dir / "run.json").read_text())["control_url"]
-    response = requests.post(f"{control}/alarms/evaluate", params={"advance": advance}, timeout=60)
+    response = requests.post(f"{control}/alarms/evaluate", params={"next_period": 60}, timeout=60)
     assert response.status_code == 200, response.text
     return list(response.json()["changes"])
 
@@ -122,7 +124,7 @@ def test_stack(
         "3600",
         *localenv_backend_args,
     )
-    evaluate(process, 0)  # settle: every alarm leaves INSUFFICIENT_DATA where data says so
+    evaluate(process)  # settle: every alarm leaves INSUFFICIENT_DATA where data says so
     try:
         yield process
     finally:
@@ -178,7 +180,18 @@ def test_failing_function_alarms_then_recovers_with_both_notifications(
 def test_slow_function_trips_the_p99_duration_alarm(test_stack: StackProcess) -> None:
     url = test_stack.outputs["ApiEndpoint"]
     assert requests.get(f"{url}/hang", timeout=30).status_code == 504
-    time.sleep(2.5)  # the function itself runs on for 3 s after the gateway gave up
+    # The function itself runs on for 3 s after the gateway gave up: wait for its Duration.
+    control = json.loads((test_stack.state_dir / "run.json").read_text())["control_url"]
+
+    def recorded() -> bool:
+        series = requests.get(
+            f"{control}/metrics", timeout=30, params={"name": "Duration", "namespace": "AWS/Lambda"}
+        ).json()
+        return any(s["dimensions"] == {"FunctionName": "al-hang"} for s in series["series"])
+
+    deadline = time.monotonic() + 30
+    while not recorded() and time.monotonic() < deadline:
+        time.sleep(0.2)
     evaluate(test_stack)
     alarm = states(test_stack)["al-HangDurationP99"]
     assert alarm["StateValue"] == "ALARM", alarm["StateReason"]
@@ -235,7 +248,7 @@ def real_stack(
         "ProcessorReservedConcurrency=1",
         *localenv_backend_args,
     )
-    evaluate(process, 0)
+    evaluate(process)
     try:
         yield process
     finally:
@@ -348,6 +361,7 @@ def test_authorizer_errors_alarm_fires_when_the_authorizer_fails(
     )
     try:
         token = new_user(process.outputs).token
+        evaluate(process)  # the traffic below starts a period of its own
         response = requests.get(
             process.outputs["ApiEndpoint"], timeout=30, headers={"Authorization": f"Bearer {token}"}
         )
