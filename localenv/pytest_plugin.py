@@ -33,7 +33,12 @@ from localenv import cognito_users, emulator
 START_TIMEOUT_SECONDS = 300
 
 
-BACKENDS = ("embedded", "moto-process", "external", "attach")
+BACKENDS = ("embedded", "moto-process", "external", "attach", "compose", "localstack")
+# Stacks someone else runs, attached by the outputs file they write (docker-compose.yml).
+ATTACHED_OUTPUTS = {
+    "compose": ".localenv/outputs.json",
+    "localstack": ".localenv/localstack-outputs.json",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,7 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="embedded moto (default); moto-process: a moto server in its own "
         "process, attached with --endpoint-url; external: the emulator at "
-        "--localenv-endpoint; attach: a running stack's --localenv-outputs",
+        "--localenv-endpoint; attach: a running stack's --localenv-outputs; "
+        "compose / localstack: the docker compose stacks, by their outputs files",
     )
     group.addoption(
         "--localenv-endpoint",
@@ -98,8 +104,8 @@ class MotoProcess:
 def localenv_backend_args(request: pytest.FixtureRequest) -> Iterator[list[str]]:
     """Extra `localenv up` arguments that put a stack on the selected backend."""
     chosen = backend(request.config)
-    if chosen == "attach":
-        pytest.fail("this test deploys its own stack; it cannot run with --localenv-outputs")
+    if chosen in {"attach", *ATTACHED_OUTPUTS}:
+        pytest.fail(f"this test deploys its own stack; it cannot run on the {chosen} backend")
     if chosen == "external":
         yield ["--endpoint-url", str(request.config.getoption("--localenv-endpoint"))]
     elif chosen == "moto-process":
@@ -176,8 +182,10 @@ class StackProcess:
 def localenv_stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
-    if backend(request.config) == "attach":
-        yield json.loads(Path(request.config.getoption("--localenv-outputs")).read_text())
+    chosen = backend(request.config)
+    if chosen in {"attach", *ATTACHED_OUTPUTS}:
+        path = request.config.getoption("--localenv-outputs") or ATTACHED_OUTPUTS[chosen]
+        yield json.loads((Path(request.config.rootpath) / path).read_text())
         return
     extra = request.getfixturevalue("localenv_backend_args")
     stack = StackProcess.start(
