@@ -12,6 +12,7 @@ import bisect
 import json
 import queue
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from localenv.observe.clock import Clock
 
 Dimensions = tuple[tuple[str, str], ...]
 PUT_BATCH = 500  # PutMetricData takes up to 1,000 datums per call
+FLUSH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,9 @@ class MetricPublisher:
                         self.cloudwatch.put_metric_data(Namespace=namespace, MetricData=data)
                 except Exception as exc:
                     print(f"localenv: could not put metrics: {exc}", flush=True)
+            # The emulator may share this process: one PutMetricData a second per namespace,
+            # not one per request, keeps it off the request path (alarms read the store).
+            time.sleep(FLUSH_SECONDS)
 
     def stop(self) -> None:
         self.outbox.put(None)

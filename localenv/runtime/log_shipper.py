@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from typing import Any
 
 MAX_EVENTS_PER_CALL = 10_000
+BATCH_SECONDS = 0.2
 
 
 class LogShipper:
@@ -23,13 +25,30 @@ class LogShipper:
 
     def run(self) -> None:
         while (item := self.queue.get()) is not None:
-            try:
-                self.ship(*item)
-            except Exception as exc:
-                print(f"localenv: could not write logs to {item[0]}: {exc}", flush=True)
-            finally:
-                self.queue.task_done()
+            time.sleep(BATCH_SECONDS)  # gather what the next requests log: fewer, larger calls
+            items, stopping = [item], False
+            while not self.queue.empty():
+                more = self.queue.get()
+                if more is None:
+                    stopping = True
+                    break
+                items.append(more)
+            self.ship_all(items)
+            if stopping:
+                break
         self.queue.task_done()
+
+    def ship_all(self, items: list[tuple[str, str, list[tuple[int, str]]]]) -> None:
+        merged: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        for group, stream, lines in items:
+            merged.setdefault((group, stream), []).extend(lines)
+        for (group, stream), lines in merged.items():
+            try:
+                self.ship(group, stream, lines)
+            except Exception as exc:
+                print(f"localenv: could not write logs to {group}: {exc}", flush=True)
+        for _ in items:
+            self.queue.task_done()
 
     def ship(self, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
         if (group, stream) not in self.streams:

@@ -57,7 +57,14 @@ def log_messages(stack: StackProcess, function: str) -> list[str]:
 
 
 def starts(stack: StackProcess, function: str) -> int:
-    return sum(m.startswith("START RequestId") for m in log_messages(stack, function))
+    """START lines of a function so far, once log delivery (batched) has settled."""
+    count = -1
+    while True:
+        latest = sum(m.startswith("START RequestId") for m in log_messages(stack, function))
+        if latest == count:
+            return count
+        count = latest
+        time.sleep(0.5)
 
 
 def eventually(check: Any, timeout: float = 5.0) -> Any:
