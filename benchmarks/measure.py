@@ -31,24 +31,16 @@ from handlers.records import build_upload, chunk_item, meta_item, write_units  #
 from handlers.storage import to_attributes  # noqa: E402
 from handlers.text_rules import Limits, parse_lines  # noqa: E402
 from localenv import cognito_users, emulator  # noqa: E402
-from localenv.pytest_plugin import free_port  # noqa: E402
+from localenv.pytest_plugin import StackProcess, free_port  # noqa: E402
 from localenv.runtime.interpreters import interpreter_for  # noqa: E402
 
 TEST_TEMPLATE = ROOT / "tests" / "e2e" / "stack" / "template.yaml"
 
 
 def localenv(root: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "localenv",
-        "--root",
-        str(root),
-        "--state-dir",
-        str(state),
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)  # noqa: S603
+    result = StackProcess.run(root, state, *args)
+    result.check_returncode()
+    return result
 
 
 def fresh_project(base: Path) -> Path:
