@@ -114,7 +114,7 @@ class Authorizer(Provisioner):
     )
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
-        if props["Type"] not in {"REQUEST", "TOKEN"}:
+        if props["Type"] != "REQUEST":  # TOKEN and COGNITO_USER_POOLS are not emulated
             raise UnsupportedError(
                 f"{logical_id}: authorizer Type {props['Type']} is not emulated locally"
             )
