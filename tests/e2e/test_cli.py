@@ -102,6 +102,13 @@ def test_up_detach_token_outputs_down_leaves_no_process(tmp_path: Path) -> None:
                 check=True,
             )
             assert json.loads(scan.stdout)["Count"] == 0
+        # `reset` empties the data and keeps the stack.
+        upload = tmp_path / "a.txt"
+        upload.write_text("one\ntwo\n")
+        assert localenv(state, "upload", str(upload), "--name", "a.txt").stdout.startswith("201")
+        assert json.loads(localenv(state, "get").stdout)["uploads"][0]["name"] == "a.txt"
+        assert "items deleted" in localenv(state, "reset").stdout
+        assert json.loads(localenv(state, "get").stdout)["uploads"] == []
         workers = children_of(pid)
     finally:
         down = localenv(state, "down")
