@@ -14,7 +14,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 from jwt import PyJWK
@@ -143,7 +143,7 @@ def check_claims(claims: Mapping[str, Any], config: AuthSettings, now: float) ->
     if claims.get("client_id") != config.client_id:
         raise TokenRejectedError("client_id does not match")
     exp = claims.get("exp")
-    if not isinstance(exp, int | float) or isinstance(exp, bool) or now >= exp + leeway:
+    if not is_number(exp) or now >= exp + leeway:
         raise TokenRejectedError("expired or no exp")
     nbf = claims.get("nbf")
     if nbf is not None and (not is_number(nbf) or nbf > now + leeway):
@@ -153,7 +153,7 @@ def check_claims(claims: Mapping[str, Any], config: AuthSettings, now: float) ->
         raise TokenRejectedError("no sub")
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -318,10 +318,7 @@ class Deployer:
             deployed: Deployed = PROVISIONERS[kind].create(self.ctx, name, props)
         except (ClientError, BotoCoreError) as exc:
             raise DeployError(f"{name} ({kind}, line {line_of(resource)}): {exc}") from exc
-        self.load_into_scope(
-            name, ResourceState(kind, deployed.physical_id, "", index, deployed.attributes)
-        )
-        self.state.resources[name] = ResourceState(
+        saved = ResourceState(
             kind,
             deployed.physical_id,
             digest(kind, props),
@@ -330,6 +327,8 @@ class Deployer:
             deployed.local,
             PROVISIONERS[kind].fingerprint(self.ctx, props),
         )
+        self.state.resources[name] = saved
+        self.load_into_scope(name, saved)
 
     def update(self, name: str, resource: Node) -> None:
         kind = resource["Type"]

@@ -84,7 +84,7 @@ class Gateway:
             response = self.error_response(failure.error)
             response.integration_ms = failure.integration_ms
             response.resource_path = failure.resource_path
-            response.error_message = json.loads(failure.error.body).get("message") or ""
+            response.error_message = failure.error.message
         response.headers += [
             ("x-amzn-RequestId", request_id),
             ("x-amz-apigw-id", base64.b64encode(uuid.uuid4().bytes)[:16].decode()),

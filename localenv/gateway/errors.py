@@ -9,6 +9,7 @@ authorizer failure (DESIGN.md §5).
 from __future__ import annotations
 
 import enum
+import json
 
 
 class GatewayError(enum.Enum):
@@ -76,6 +77,11 @@ class GatewayError(enum.Enum):
     @property
     def body(self) -> bytes:
         return str(self.value[2]).encode()
+
+    @property
+    def message(self) -> str:
+        """The text the body carries (``$context.error.message`` of access logs)."""
+        return str(json.loads(self.body).get("message") or "")
 
     @property
     def error_type(self) -> str:

@@ -22,6 +22,7 @@ from localenv.observe.clock import Clock
 Dimensions = tuple[tuple[str, str], ...]
 PUT_BATCH = 500  # PutMetricData takes up to 1,000 datums per call
 FLUSH_SECONDS = 1.0
+RETENTION_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,11 @@ class MetricStore:
 
     def add(self, key: MetricKey, timestamp: float, value: float) -> None:
         with self.lock:
-            bisect.insort(self.series[key], (timestamp, value))
+            series = self.series[key]
+            bisect.insort(series, (timestamp, value))
+            # Alarms look back at most a day (EvaluationPeriods x Period): keep no more.
+            if series[0][0] < timestamp - RETENTION_SECONDS:
+                del series[: bisect.bisect_left(series, (timestamp - RETENTION_SECONDS,))]
 
     def samples(self, key: MetricKey, start: float, end: float) -> list[float]:
         with self.lock:

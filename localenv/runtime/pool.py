@@ -124,15 +124,14 @@ class Runtime:
         """Use these function configurations; environments of changed functions are recycled."""
         with self.lock:
             old = self.pools
-            self.pools = {}
-            for config in configs:
-                pool = old.pop(config.name, None)
-                if pool is None or pool.config != config:
-                    if pool is not None:
-                        old[config.name] = pool
-                    pool = FunctionPool(config, self.spawn)
-                self.pools[config.name] = pool
-        for pool in old.values():
+            self.pools = {
+                c.name: old[c.name]
+                if c.name in old and old[c.name].config == c
+                else FunctionPool(c, self.spawn)
+                for c in configs
+            }
+            retired = [p for p in old.values() if p not in self.pools.values()]
+        for pool in retired:
             pool.stop()
 
     def invoke(self, function_name: str, payload: bytes) -> Invoked:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from localenv import emulator, stack
+from localenv.build import build
 from tests.template_model import ROOT
 
 
@@ -34,3 +36,17 @@ def stack_options(tmp_path: Path) -> stack.StackOptions:
 
 def client(endpoint: str, service: str) -> Any:
     return emulator.session("us-east-1").client(service, endpoint_url=endpoint)
+
+
+def copy_project(tmp_path: Path) -> Path:
+    """A copy of the project (template, handlers, built artifact, cache) a test may edit."""
+    build(ROOT)  # the artifact and its cache, copied below
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "cloudformation", root / "cloudformation")
+    shutil.copytree(
+        ROOT / "handlers", root / "handlers", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (root / "build" / "lambda").mkdir(parents=True)
+    shutil.copy(ROOT / "build" / "lambda" / "functions.zip", root / "build" / "lambda")
+    shutil.copytree(ROOT / ".localenv" / "cache", root / ".localenv" / "cache")
+    return root

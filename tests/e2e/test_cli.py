@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from localenv.workspace import alive
+from tests.e2e.conftest import copy_project
 from tests.template_model import ROOT
 
 
@@ -163,11 +164,7 @@ def test_invalid_template_is_one_line_with_cfn_lint_and_line(tmp_path: Path) -> 
 
 
 def test_build_failure_is_a_one_line_error(tmp_path: Path) -> None:
-    import shutil
-
-    root = tmp_path / "project"
-    shutil.copytree(ROOT / "cloudformation", root / "cloudformation")
-    shutil.copytree(ROOT / "handlers", root / "handlers")
+    root = copy_project(tmp_path)
     (root / "handlers" / "requirements.txt").write_text("no-such-package-for-lambda==0.0.0\n")
     result = subprocess.run(
         [sys.executable, "-m", "localenv", "--root", str(root), "build"],
@@ -182,19 +179,13 @@ def test_build_failure_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_watch_rebuilds_and_recycles_when_handlers_change(tmp_path: Path) -> None:
-    import shutil
     import time
 
     import requests
 
     from localenv.api_client import token
 
-    root = tmp_path / "project"
-    shutil.copytree(ROOT / "cloudformation", root / "cloudformation")
-    shutil.copytree(
-        ROOT / "handlers", root / "handlers", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copytree(ROOT / ".localenv" / "cache", root / ".localenv" / "cache")
+    root = copy_project(tmp_path)
     state = tmp_path / "state"
     run = [sys.executable, "-m", "localenv", "--root", str(root), "--state-dir", str(state)]
     subprocess.run(

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from localenv import stack
-from localenv.build import build
 from localenv.deployer import DeployError
 from localenv.intrinsics import UnsupportedError
 from localenv.template_loader import TemplateError
-from tests.e2e.conftest import client
-from tests.template_model import ROOT, resources, template
+from tests.e2e.conftest import client, copy_project
+from tests.template_model import resources, template
 
 
 @pytest.fixture
@@ -163,20 +161,6 @@ def test_demo_user_can_get_an_access_token(deployed: dict[str, Any], moto_endpoi
         deployed["DemoPassword"],
     )
     assert token.count(".") == 2
-
-
-def copy_project(tmp_path: Path) -> Path:
-    build(ROOT)  # the artifact and its cache, copied below
-    root = tmp_path / "project"
-    shutil.copytree(ROOT / "cloudformation", root / "cloudformation")
-    shutil.copytree(
-        ROOT / "handlers", root / "handlers", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (root / "build" / "lambda").mkdir(parents=True)
-    shutil.copy(ROOT / "build" / "lambda" / "functions.zip", root / "build" / "lambda")
-    cache = ROOT / ".localenv" / "cache"
-    shutil.copytree(cache, root / ".localenv" / "cache")
-    return root
 
 
 def test_second_deploy_applies_a_template_change_and_keeps_table_data(

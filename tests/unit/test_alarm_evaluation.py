@@ -126,3 +126,12 @@ def test_reason_names_the_datapoints_and_threshold() -> None:
 def test_percentile_nearest_rank() -> None:
     assert percentile([5, 1, 3], 50) == 3
     assert percentile([1], 99) == 1
+
+
+def test_store_keeps_one_day_of_samples() -> None:
+    store = MetricStore()
+    key = MetricKey.of("N", "M", {})
+    store.add(key, 0.0, 1)
+    store.add(key, 100.0, 2)
+    store.add(key, 24 * 3600 + 50.0, 3)
+    assert store.samples(key, 0, 10**9) == [2, 3]
