@@ -18,9 +18,20 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from localenv import api_client, build, cfn_deploy, cli_observe, cognito_users, emulator, stack
+from localenv import (
+    api_client,
+    build,
+    cfn_deploy,
+    cli_iam,
+    cli_observe,
+    cognito_users,
+    emulator,
+    stack,
+)
 from localenv.console import CliError, say, state_dir, workspace_of
 from localenv.deployer import DeployError
+from localenv.iam.enforcer import Mode
+from localenv.iam.guard import IamGuard
 from localenv.local_api import LocalApi
 from localenv.template_loader import TemplateError
 from localenv.workspace import RunRecord, Workspace, alive, read_outputs, running
@@ -67,10 +78,11 @@ def cmd_up(args: argparse.Namespace) -> int:
 def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int:
     workspace = options.workspace
     started = time.monotonic()
-    embedded = args.endpoint_url is None
-    server = emulator.EmbeddedEmulator(args.host, args.port) if embedded else None
-    endpoint_url = server.endpoint_url if server else args.endpoint_url
-    emulator_id = server.emulator_id if server else f"external-{args.endpoint_url}"
+    guard = IamGuard(Mode(args.iam))
+    server = emulator.Emulator(
+        args.host, args.port, backend_url=args.endpoint_url, interceptors=[guard.enforcer]
+    )
+    endpoint_url, emulator_id, embedded = server.endpoint_url, server.emulator_id, server.embedded
     stop, reload = threading.Event(), threading.Event()
     install_stop_handlers(stop, reload)
     api: LocalApi | None = None
@@ -86,12 +98,9 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
     try:
         if emulator.port_in_use(options.api_host, options.api_port):
             raise CliError(f"API port {options.api_port} is in use: pick another with --api-port")
-        if server:
-            server.start()
-            say(f"emulator: moto on {endpoint_url}")
-        else:
-            emulator.wait_reachable(endpoint_url)
-            say(f"emulator: {endpoint_url} (external)")
+        server.start()
+        behind = "moto (embedded)" if embedded else args.endpoint_url
+        say(f"AWS endpoint: {endpoint_url} -> {behind}; IAM {guard.mode.value}")
         record.write(workspace)
         outputs, result = stack.deploy(options, endpoint_url, emulator_id, lambda m: say("  " + m))
         api = LocalApi(
@@ -101,6 +110,7 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
             options.root / build.CACHE,
             options.api_host,
             options.api_port,
+            guard,
         )
         api.start(args.alarm_interval)
         report(outputs, result, time.monotonic() - started)
@@ -114,8 +124,7 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
         say("stopping")
         if api is not None:
             api.stop()
-        if server:
-            server.stop()
+        server.stop()
         workspace.run_file.unlink(missing_ok=True)
     return 0
 
@@ -394,6 +403,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild and recycle environments when handlers/ changes",
     )
+    up.add_argument(
+        "--iam",
+        choices=[m.value for m in Mode],
+        default=Mode.ENFORCE.value,
+        help="evaluate functions' AWS calls against their roles: enforce (default), "
+        "warn (log would-be denials), off",
+    )
     up.set_defaults(run=cmd_up)
     down = commands.add_parser("down", help="stop the stack, leaving no process")
     add_stack_options(down)
@@ -425,6 +441,7 @@ def parser() -> argparse.ArgumentParser:
     get.add_argument("--limit", type=int)
     get.set_defaults(run=cmd_get)
     cli_observe.add_commands(commands)
+    cli_iam.add_commands(commands)
     cfn = commands.add_parser(
         "cfn-deploy", help="deploy through an emulator's own CloudFormation API (LocalStack)"
     )

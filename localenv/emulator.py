@@ -1,5 +1,6 @@
-"""The AWS emulator behind the local stack: moto in server mode, embedded, or any
-emulator someone else runs (``--endpoint-url``), reached only through public AWS APIs."""
+"""The stack's AWS endpoint: the service edge, with the AWS emulator behind it —
+moto embedded in this process, or any emulator someone else runs
+(``--endpoint-url``), reached only through public AWS APIs."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+
+from localenv.edge.backends import Backend, HttpBackend, MotoBackend
+from localenv.edge.server import Edge, EdgeError, Interceptor
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566  # LocalStack's port, so the usual --endpoint-url lines work unchanged
@@ -34,13 +36,27 @@ def port_in_use(host: str, port: int) -> bool:
 
 
 @dataclass
-class EmbeddedEmulator:
-    """moto's threaded server in this process; ``start`` returns once it answers."""
+class Emulator:
+    """The stack's AWS endpoint: the edge, with embedded moto (in this process, no
+    second HTTP hop) or an external emulator (``backend_url``) behind it.
+    ``start`` returns once the edge answers."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
-    emulator_id: str = field(default_factory=lambda: f"embedded-{uuid.uuid4()}")
-    server: Any = None
+    backend_url: str | None = None  # an emulator someone else runs; None: embedded moto
+    interceptors: list[Interceptor] = field(default_factory=list)
+    emulator_id: str = ""
+    edge: Edge | None = None
+
+    def __post_init__(self) -> None:
+        if not self.emulator_id:
+            self.emulator_id = (
+                f"external-{self.backend_url}" if self.backend_url else f"embedded-{uuid.uuid4()}"
+            )
+
+    @property
+    def embedded(self) -> bool:
+        return self.backend_url is None
 
     @property
     def endpoint_url(self) -> str:
@@ -52,16 +68,31 @@ class EmbeddedEmulator:
                 f"port {self.port} on {self.host} is in use: stop what runs there "
                 "(`localenv down`?) or pick another with --port"
             )
-        # moto's werkzeug server logs every request; the harness reports progress itself.
+        if self.backend_url is not None:
+            wait_reachable(self.backend_url)
+        # moto logs every request; the harness reports progress itself.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
-        self.server.start()
+        backend: Backend = (
+            HttpBackend(self.backend_url) if self.backend_url else MotoBackend(self.host, self.port)
+        )
+        self.edge = Edge(self.host, self.port, backend, self.interceptors)
+        try:
+            self.edge.start()
+        except EdgeError as exc:
+            raise EmulatorError(str(exc)) from exc
         wait_reachable(self.endpoint_url)
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
+        if self.edge is not None:
+            self.edge.stop()
+            self.edge = None
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
 
 def wait_reachable(endpoint_url: str) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from pathlib import Path
 
-from localenv import emulator
 from localenv.deployer import StackState
 from localenv.gateway import api_model
 from localenv.gateway.core import Exchange, Gateway
 from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.requests import Request, Response
+from localenv.iam.guard import IamGuard
 from localenv.intrinsics import UnsupportedError
 from localenv.observe import access_logs
 from localenv.observe.alarms import AlarmEngine
@@ -35,10 +36,8 @@ def worker_environment(endpoint_url: str, region: str) -> dict[str, str]:
         "LANG": "en_US.UTF-8",
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "AWS_ACCESS_KEY_ID": emulator.CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": emulator.CREDENTIALS["aws_secret_access_key"],
-        "AWS_SESSION_TOKEN": "local",
-        # boto3 in the function talks to the emulator (DESIGN.md §7).
+        # boto3 in the function talks to the stack's edge, which evaluates its calls
+        # against its role (the role session's credentials come per function).
         "AWS_ENDPOINT_URL": endpoint_url,
     }
 
@@ -52,8 +51,11 @@ class LocalApi:
         cache: Path,
         host: str,
         port: int,
+        iam: IamGuard,
     ):
         self.ctx = ctx
+        self.iam = iam
+        iam.sink = self.iam_warning
         self.emulator_id = emulator_id
         self.state_file = state_file
         self.cache = cache
@@ -83,6 +85,7 @@ class LocalApi:
             {
                 ("POST", "/alarms/evaluate"): self.evaluate_alarms,
                 ("GET", "/metrics"): self.metric_datapoints,
+                ("GET", "/iam/report"): iam.report,
             }
         )
 
@@ -108,6 +111,7 @@ class LocalApi:
         for _, line in lines:
             if '"_aws"' in line:
                 self.metrics.emf(line)
+        self.iam.lambda_writes_logs(group, stream, self.ctx.region)
         self.logs(group, stream, lines)
 
     def observe(self, exchange: Exchange) -> None:
@@ -123,6 +127,10 @@ class LocalApi:
         if group and model.access_log_format:
             line = access_logs.format_line(model.access_log_format, access_record(model, exchange))
             self.logs(group, "localenv-access", [(int(exchange.time * 1000), line)])
+
+    def iam_warning(self, group: str, line: str) -> None:
+        """A would-be denial (--iam warn), in the function's log group."""
+        self.logs(group, "localenv-iam", [(int(time.time() * 1000), line)])
 
     def alarm_names(self) -> list[str]:
         state = StackState.load(self.state_file, self.ctx.stack_name, self.emulator_id)
@@ -166,7 +174,10 @@ class LocalApi:
     def load(self) -> None:
         """(Re)read functions and the API from the emulator; recycle changed environments."""
         state = StackState.load(self.state_file, self.ctx.stack_name, self.emulator_id)
-        self.runtime.configure(load_functions(self.ctx, state, self.cache))
+        functions = load_functions(self.ctx, state, self.cache)
+        self.runtime.configure(
+            self.iam.attach(self.ctx.client("iam"), self.ctx.client("sts"), functions)
+        )
         for config in self.runtime.pools.values():
             self.executable_for(config.config.runtime)  # install runtime layers up front
         old, self.gateway = (

@@ -39,6 +39,9 @@ class FunctionConfig:
     code_dir: Path
     log_group: str
     reserved_concurrency: int | None
+    role: str = ""
+    # The execution role's session credentials (Lambda sets them in every environment).
+    credentials: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -108,6 +111,7 @@ class Environment:
             "PYTHONPATH": str(runtime_layer),
             "PYTHONUNBUFFERED": "1",
             "TZ": ":UTC",
+            **dict(c.credentials),
         }
 
     @property

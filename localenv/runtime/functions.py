@@ -74,6 +74,7 @@ def load_functions(ctx: DeployContext, state: StackState, cache: Path) -> list[F
                 reserved_concurrency=function.get("Concurrency", {}).get(
                     "ReservedConcurrentExecutions"
                 ),
+                role=conf["Role"],
             )
         )
     return configs

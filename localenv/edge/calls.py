@@ -1,0 +1,115 @@
+"""One AWS call as the edge sees it: who signed it, which service and operation."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from localenv.edge.operations import ServiceModel, rest_operation, service_model
+
+# SigV4: Credential=AKID/date/region/service/aws4_request, in the Authorization
+# header or a presigned URL's X-Amz-Credential.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html
+CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+# Where IAM's service prefix differs from the SigV4 signing name.
+IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
+CBOR_PATH = re.compile(r"/service/[^/]+/operation/([A-Za-z0-9]+)")
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    method: str
+    target: str  # path and query, as sent
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    @property
+    def path(self) -> str:
+        return unquote(urlsplit(self.target).path)
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(self.target).query, keep_blank_values=True))
+
+
+@dataclass(frozen=True)
+class Signer:
+    access_key: str
+    region: str
+    service: str  # the signing name, e.g. dynamodb, monitoring
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    raw: RawRequest
+    signer: Signer | None  # None: unsigned (e.g. Cognito's public JWKS)
+    model: ServiceModel | None
+    operation: str | None
+    params: dict[str, Any] = field(default_factory=dict)  # request parameters we could read
+
+    @property
+    def protocol(self) -> str:
+        return self.model.protocol if self.model else "json"
+
+    @property
+    def action(self) -> str:
+        """The IAM action: IAM's service prefix and the API operation name."""
+        signing = self.signer.service if self.signer else "unknown"
+        return f"{IAM_PREFIX.get(signing, signing)}:{self.operation or '*'}"
+
+
+def signer_of(raw: RawRequest) -> Signer | None:
+    source = raw.header("Authorization") or ""
+    if "X-Amz-Credential" in raw.query:
+        source = "Credential=" + raw.query["X-Amz-Credential"]
+    match = CREDENTIAL.search(source)
+    return Signer(match.group(1), match.group(2), match.group(3)) if match else None
+
+
+def form(raw: RawRequest) -> dict[str, str]:
+    content_type = raw.header("Content-Type") or ""
+    if raw.method == "POST" and "x-www-form-urlencoded" in content_type:
+        return dict(parse_qsl(raw.body.decode("utf-8", "replace"), keep_blank_values=True))
+    return {}
+
+
+def json_body(raw: RawRequest) -> dict[str, Any]:
+    try:
+        parsed = json.loads(raw.body or b"{}")
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def operation_and_params(raw: RawRequest, model: ServiceModel) -> tuple[str | None, dict[str, Any]]:
+    target = raw.header("X-Amz-Target")
+    if target:
+        return target.rsplit(".", 1)[-1], json_body(raw)
+    cbor = CBOR_PATH.fullmatch(raw.path)
+    if cbor:
+        return cbor.group(1), {}
+    params = {**raw.query, **form(raw)}
+    if "Action" in params:
+        return params["Action"], params
+    names = {k.lower() for k, _ in raw.headers}
+    found = rest_operation(model, raw.method, raw.path, raw.query, names)
+    if found is None:
+        return None, {}
+    body = json_body(raw) if model.protocol == "rest-json" else {}
+    return found[0], {**raw.query, **body, **found[1]}
+
+
+def parse(raw: RawRequest) -> AwsCall:
+    signer = signer_of(raw)
+    model = service_model(signer.service) if signer else None
+    if signer is None or model is None:
+        return AwsCall(raw, signer, model, None)
+    operation, params = operation_and_params(raw, model)
+    return AwsCall(raw, signer, model, operation, params)

@@ -1,0 +1,111 @@
+"""Which operation a request calls, from botocore's service models.
+
+botocore ships the model of every AWS API (protocol, JSON target prefix, each
+operation's HTTP method and request URI), versioned with the boto3 that calls
+it, so the edge names operations exactly as the SDK sends them. JSON and CBOR
+protocols name the operation in ``X-Amz-Target`` or the path, the query
+protocol in ``Action=``, REST protocols by their route.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.session
+from botocore.exceptions import UnknownServiceError
+
+# Signing names that differ from the service model's name.
+MODEL_OF_SIGNING_NAME = {"monitoring": "cloudwatch", "email": "ses"}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: re.Pattern[str]
+    query_keys: frozenset[str]
+    headers: frozenset[str]  # required members sent as headers (S3 CopyObject's copy source)
+    operation: str
+    weight: int  # literal characters + required query keys: the most specific route wins
+
+
+@dataclass(frozen=True)
+class ServiceModel:
+    name: str
+    protocol: str
+    target_prefix: str
+    routes: tuple[Route, ...]
+
+
+@functools.cache
+def botocore_session() -> Any:
+    return botocore.session.get_session()
+
+
+def required_headers(operation: Any) -> frozenset[str]:
+    shape = operation.input_shape
+    if shape is None:
+        return frozenset()
+    return frozenset(
+        shape.members[m].serialization["name"].lower()
+        for m in shape.required_members
+        if shape.members[m].serialization.get("location") == "header"
+    )
+
+
+def route_of(operation: Any) -> Route:
+    http = operation.http
+    path, _, query = http["requestUri"].partition("?")
+    regex = "".join(
+        "(?P<{}>.+)".format(part[1:-2].replace("-", "_"))
+        if part.endswith("+}")
+        else "(?P<{}>[^/]+)".format(part[1:-1].replace("-", "_"))
+        if part.startswith("{")
+        else re.escape(part)
+        for part in re.split(r"(\{[^}]+\})", path)
+        if part
+    )
+    keys = frozenset(k.split("=")[0] for k in query.split("&") if k)
+    headers = required_headers(operation)
+    literal = len(re.sub(r"\{[^}]+\}", "", path))
+    return Route(
+        http["method"],
+        re.compile(regex.rstrip("/") + "/?"),
+        keys,
+        headers,
+        operation.name,
+        literal + len(keys) + len(headers),
+    )
+
+
+@functools.cache
+def service_model(signing_name: str) -> ServiceModel | None:
+    name = MODEL_OF_SIGNING_NAME.get(signing_name, signing_name)
+    try:
+        model = botocore_session().get_service_model(name)
+    except UnknownServiceError:
+        return None
+    routes = tuple(
+        sorted(
+            (route_of(model.operation_model(op)) for op in model.operation_names),
+            key=lambda r: -r.weight,
+        )
+    )
+    return ServiceModel(name, model.protocol, model.metadata.get("targetPrefix", ""), routes)
+
+
+def rest_operation(
+    model: ServiceModel, method: str, path: str, query: dict[str, str], headers: set[str]
+) -> tuple[str, dict[str, str]] | None:
+    """The most specific route matching the request, with its path parameters."""
+    for route in model.routes:
+        if route.method != method or not (
+            route.query_keys <= query.keys() and route.headers <= headers
+        ):
+            continue
+        match = route.path.fullmatch(path)
+        if match is not None:
+            return route.operation, match.groupdict()
+    return None

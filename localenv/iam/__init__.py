@@ -1,0 +1,1 @@
+"""IAM for the local stack: identity-based policies evaluated as IAM evaluates them."""
