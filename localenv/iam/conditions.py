@@ -46,8 +46,8 @@ POSITIVE: dict[str, Compare] = {
     "NumericGreaterThan": number_compare(lambda a, w: a > w),
     "NumericGreaterThanEquals": number_compare(lambda a, w: a >= w),
     "Bool": lambda a, w: a.lower() == w.lower(),
-    "ArnEquals": resource_matches,
-    "ArnLike": resource_matches,
+    "ArnEquals": lambda a, w: resource_matches(w, a),
+    "ArnLike": lambda a, w: resource_matches(w, a),
     "IpAddress": in_network,
 }
 NEGATED: dict[str, str] = {

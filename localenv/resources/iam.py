@@ -1,9 +1,18 @@
-"""AWS::IAM::Role."""
+"""AWS::IAM::Role.
+
+The local stack evaluates a function's calls against its role's policies, so a
+role whose policies use something the evaluator does not evaluate (a policy
+variable, an unknown condition operator or key) is refused before it exists,
+never silently allowed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from localenv.iam.identities import managed_policy
+from localenv.iam.policy import PolicyError, parse
+from localenv.intrinsics import UnsupportedError
 from localenv.resources.base import (
     DeployContext,
     Deployed,
@@ -31,14 +40,13 @@ class Role(Provisioner):
         }
     )
     no_local_effect = {
-        "AssumeRolePolicyDocument": "stored; the local runtime does not assume roles",
-        "Policies": "stored and read back; local calls are not authorised against them",
-        "ManagedPolicyArns": "attached; local calls are not authorised against them",
-        "PermissionsBoundary": "stored; not enforced locally",
+        "AssumeRolePolicyDocument": "stored; the emulator's sts:AssumeRole, which gives each "
+        "function its role session, does not check the trust policy",
     }
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("iam")
+        check_evaluable(client, logical_id, props)
         name = props.get("RoleName") or ctx.generated_name(logical_id, 64)
         args: dict[str, Any] = {
             "RoleName": name,
@@ -71,3 +79,18 @@ class Role(Provisioner):
         for attached in client.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
             client.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
         client.delete_role(RoleName=name)
+
+
+def check_evaluable(iam: Any, logical_id: str, props: dict[str, Any]) -> None:
+    """Parse every policy the role will carry; refuse the role if one is not evaluable."""
+    try:
+        for policy in props.get("Policies", []):
+            parse(f"{logical_id}/{policy['PolicyName']}", policy["PolicyDocument"])
+        arns = [
+            *props.get("ManagedPolicyArns", []),
+            *filter(None, [props.get("PermissionsBoundary")]),
+        ]
+        for arn in arns:
+            managed_policy(iam, arn)
+    except PolicyError as exc:
+        raise UnsupportedError(f"{logical_id} (AWS::IAM::Role): {exc}") from exc

@@ -1,0 +1,310 @@
+"""The edge's view of AWS calls and its answers, without a socket.
+
+Requests are serialised by botocore exactly as the SDK sends them; denials are
+parsed back by botocore's own response parsers, so the SDK raises what it
+raises on AWS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import botocore.session
+import pytest
+from botocore.parsers import create_parser
+from botocore.serialize import create_serializer
+
+from localenv.edge.calls import AwsCall, RawRequest, parse
+from localenv.edge.errors import access_denied
+from localenv.edge.resources import resources_of
+from localenv.iam.enforcer import Enforcer, Mode
+from localenv.iam.identities import FunctionIdentity, IdentityRegistry
+from localenv.iam.policy import parse as parse_policy
+from localenv.iam.usage import UsageLog, report
+
+ACCOUNT = "123456789012"
+FUNCTION_KEY = "ASIAFUNCTION"
+SIGNING = {"cloudwatch": "monitoring"}
+BOTOCORE = botocore.session.get_session()
+
+
+def sdk_request(
+    service: str, operation: str, params: dict[str, Any], key: str = "test"
+) -> RawRequest:
+    model = BOTOCORE.get_service_model(service)
+    serialized = create_serializer(model.protocol).serialize_to_request(
+        params, model.operation_model(operation)
+    )
+    query = urlencode(serialized["query_string"], doseq=True)
+    scope = f"{key}/20260101/us-east-1/{SIGNING.get(service, service)}/aws4_request"
+    headers = {
+        **serialized["headers"],
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0",
+    }
+    body = serialized["body"]
+    if isinstance(body, dict):  # query protocol: form fields
+        body = urlencode(body, doseq=True)
+        headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+    target = serialized["url_path"] + (f"?{query}" if query else "")
+    return RawRequest(
+        serialized["method"],
+        target,
+        tuple(headers.items()),
+        body.encode() if isinstance(body, str) else body,
+    )
+
+
+def table(name: str) -> str:
+    return f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{name}"
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "action", "resources"),
+    [
+        (
+            "dynamodb",
+            "BatchWriteItem",
+            {
+                "RequestItems": {
+                    "a": [{"DeleteRequest": {"Key": {}}}],
+                    "b": [{"DeleteRequest": {"Key": {}}}],
+                }
+            },
+            "dynamodb:BatchWriteItem",
+            (table("a"), table("b")),
+        ),
+        (
+            "dynamodb",
+            "TransactWriteItems",
+            {
+                "TransactItems": [
+                    {"Put": {"TableName": "a", "Item": {}}},
+                    {"Delete": {"TableName": "b", "Key": {}}},
+                ]
+            },
+            "dynamodb:TransactWriteItems",
+            (table("a"), table("b")),
+        ),
+        (
+            "dynamodb",
+            "Query",
+            {"TableName": "a", "IndexName": "byOwner"},
+            "dynamodb:Query",
+            (table("a") + "/index/byOwner",),
+        ),
+        (
+            "logs",
+            "PutLogEvents",
+            {
+                "logGroupName": "/aws/lambda/f",
+                "logStreamName": "s",
+                "logEvents": [{"timestamp": 1, "message": "m"}],
+            },
+            "logs:PutLogEvents",
+            (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/f:log-stream:s",),
+        ),
+        (
+            "sns",
+            "Publish",
+            {"TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alarms", "Message": "m"},
+            "sns:Publish",
+            (f"arn:aws:sns:us-east-1:{ACCOUNT}:alarms",),
+        ),
+        (
+            "sqs",
+            "SendMessage",
+            {"QueueUrl": f"http://localhost/{ACCOUNT}/q", "MessageBody": "m"},
+            "sqs:SendMessage",
+            (f"arn:aws:sqs:us-east-1:{ACCOUNT}:q",),
+        ),
+        (
+            "s3",
+            "PutObject",
+            {"Bucket": "bkt", "Key": "a/b c"},
+            "s3:PutObject",
+            ("arn:aws:s3:::bkt/a/b c",),
+        ),
+        (
+            "s3",
+            "CopyObject",
+            {"Bucket": "bkt", "Key": "k", "CopySource": "src/k"},
+            "s3:CopyObject",
+            ("arn:aws:s3:::bkt/k",),
+        ),
+        ("s3", "ListObjectsV2", {"Bucket": "bkt"}, "s3:ListObjectsV2", ("arn:aws:s3:::bkt",)),
+        (
+            "kms",
+            "Decrypt",
+            {"CiphertextBlob": b"x", "KeyId": "alias/k"},
+            "kms:Decrypt",
+            (f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/k",),
+        ),
+        (
+            "cloudwatch",
+            "PutMetricData",
+            {"Namespace": "n", "MetricData": []},
+            "cloudwatch:PutMetricData",
+            None,
+        ),
+        ("lambda", "Invoke", {"FunctionName": "f"}, "lambda:Invoke", None),
+        ("sts", "GetCallerIdentity", {}, "sts:GetCallerIdentity", None),
+    ],
+)
+def test_calls_are_named_as_iam_names_them(
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+    action: str,
+    resources: tuple[str, ...] | None,
+) -> None:
+    call = parse(sdk_request(service, operation, params))
+    assert call.action == action
+    assert resources_of(call, ACCOUNT) == resources
+
+
+def test_an_unsigned_request_has_no_caller() -> None:
+    call = parse(RawRequest("GET", "/us-east-1_abc/.well-known/jwks.json", (), b""))
+    assert call.signer is None
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "status", "code"),
+    [
+        ("dynamodb", "PutItem", {"TableName": "a", "Item": {}}, 400, "AccessDeniedException"),
+        (
+            "logs",
+            "PutLogEvents",
+            {
+                "logGroupName": "g",
+                "logStreamName": "s",
+                "logEvents": [{"timestamp": 1, "message": "m"}],
+            },
+            400,
+            "AccessDeniedException",
+        ),
+        ("kms", "Decrypt", {"CiphertextBlob": b"x"}, 400, "AccessDeniedException"),
+        (
+            "sns",
+            "Publish",
+            {"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "m"},
+            403,
+            "AuthorizationError",
+        ),
+        (
+            "sqs",
+            "SendMessage",
+            {"QueueUrl": "http://h/1/q", "MessageBody": "m"},
+            403,
+            "AccessDenied",
+        ),
+        ("s3", "GetObject", {"Bucket": "bkt", "Key": "k"}, 403, "AccessDenied"),
+        (
+            "sts",
+            "AssumeRole",
+            {"RoleArn": "arn:aws:iam::1:role/r", "RoleSessionName": "ss"},
+            403,
+            "AccessDenied",
+        ),
+        ("lambda", "Invoke", {"FunctionName": "f"}, 403, "AccessDeniedException"),
+        (
+            "cloudwatch",
+            "PutMetricData",
+            {"Namespace": "n", "MetricData": []},
+            400,
+            "AccessDeniedException",
+        ),
+    ],
+)
+def test_a_denial_is_the_services_own_error_as_the_sdk_reads_it(
+    service: str, operation: str, params: dict[str, Any], status: int, code: str
+) -> None:
+    call = parse(sdk_request(service, operation, params))
+    response = access_denied(call, "User: x is not authorized")
+    model = BOTOCORE.get_service_model(service)
+    parsed = create_parser(model.protocol).parse(
+        {"status_code": response.status, "headers": dict(response.headers), "body": response.body},
+        model.operation_model(operation).output_shape,
+    )
+    assert response.status == status
+    assert parsed["Error"]["Code"] == code
+    assert parsed["Error"]["Message"] == "User: x is not authorized"
+
+
+class FakeSts:
+    """An in-memory STS: one session per AssumeRole."""
+
+    def assume_role(self, RoleArn: str, RoleSessionName: str) -> dict[str, Any]:  # noqa: N803
+        return {
+            "Credentials": {
+                "AccessKeyId": FUNCTION_KEY,
+                "SecretAccessKey": "s",
+                "SessionToken": "t",
+            }
+        }
+
+
+def processor() -> FunctionIdentity:
+    grant = {"Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": table("data")}
+    return FunctionIdentity(
+        function="processor",
+        role_name="writer",
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/writer",
+        role_id="AROAWRITER",
+        account=ACCOUNT,
+        log_group="/aws/lambda/processor",
+        policies=(parse_policy("write", {"Statement": [grant]}),),
+        boundary=None,
+    )
+
+
+def enforcer(mode: Mode, warnings: list[str]) -> tuple[Enforcer, UsageLog, IdentityRegistry]:
+    registry, usage = IdentityRegistry(), UsageLog()
+    session = registry.register(FakeSts(), processor())
+    assert session.access_key == FUNCTION_KEY
+    return Enforcer(mode, registry, usage, lambda _i, m: warnings.append(m)), usage, registry
+
+
+def batch(key: str) -> AwsCall:
+    params = {"RequestItems": {"data": [{"PutRequest": {"Item": {}}}]}}
+    return parse(sdk_request("dynamodb", "BatchWriteItem", params, key))
+
+
+def test_a_function_call_its_role_does_not_grant_is_denied_in_aws_words() -> None:
+    guard, usage, registry = enforcer(Mode.ENFORCE, [])
+    response = guard(batch(FUNCTION_KEY))
+    assert response is not None and response.status == 400
+    assert (
+        b"User: arn:aws:sts::123456789012:assumed-role/writer/processor is not authorized to "
+        b"perform: dynamodb:BatchWriteItem on resource: arn:aws:dynamodb:us-east-1:123456789012:"
+        b"table/data because no identity-based policy allows the dynamodb:BatchWriteItem action"
+    ) in response.body
+    (entry,) = report(registry.identities(), usage)
+    assert entry["missing"] == [{"action": "dynamodb:BatchWriteItem", "resource": table("data")}]
+    assert entry["unused"] == [
+        {"policy": "write", "action": "dynamodb:PutItem", "resource": table("data")}
+    ]
+
+
+def test_granted_calls_the_stacks_own_calls_and_caller_identity_pass() -> None:
+    guard, usage, _ = enforcer(Mode.ENFORCE, [])
+    put = {"TableName": "data", "Item": {}}
+    assert guard(parse(sdk_request("dynamodb", "PutItem", put, FUNCTION_KEY))) is None
+    assert guard(batch("test")) is None
+    assert guard(parse(sdk_request("sts", "GetCallerIdentity", {}, FUNCTION_KEY))) is None
+    assert {u.action for u in usage.of("processor")} == {"dynamodb:PutItem"}
+
+
+def test_warn_lets_the_call_through_and_reports_it() -> None:
+    warnings: list[str] = []
+    guard, usage, _ = enforcer(Mode.WARN, warnings)
+    assert guard(batch(FUNCTION_KEY)) is None
+    (warning,) = warnings
+    assert "dynamodb:BatchWriteItem" in warning
+    assert any(not u.allowed for u in usage.of("processor"))
+
+
+def test_off_evaluates_nothing() -> None:
+    guard, usage, _ = enforcer(Mode.OFF, [])
+    assert guard(batch(FUNCTION_KEY)) is None
+    assert usage.of("processor") == set()
