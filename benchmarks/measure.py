@@ -27,6 +27,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import edge_overhead  # noqa: E402
 from handlers.records import build_upload, chunk_item, meta_item, write_units  # noqa: E402
 from handlers.storage import to_attributes  # noqa: E402
 from handlers.text_rules import Limits, parse_lines  # noqa: E402
@@ -191,6 +192,7 @@ def main() -> int:
         finally:
             localenv(root, base / "s2", "down")
         results.update(measure_overhead(root, base / "s3", args.requests))
+    results.update(edge_overhead.measure(max(1000, args.requests)))
     if args.json:
         print(json.dumps(results, indent=2))
     else:
@@ -270,6 +272,16 @@ def print_table(results: dict[str, Any]) -> None:
         (
             "warm gateway+runtime round trip (echo) p50 / p99",
             f"{results['warm_echo_p50_ms']:.1f} / {results['warm_echo_p99_ms']:.1f} ms",
+        ),
+        (
+            "AWS call (GetItem) p50: moto directly / edge+IAM, embedded / edge, forwarding",
+            f"{results['edge_direct_moto_p50_ms']:.2f} / {results['edge_embedded_p50_ms']:.2f} / "
+            f"{results['edge_forwarding_p50_ms']:.2f} ms",
+        ),
+        (
+            "edge's added latency per AWS call p50: embedded / forwarding",
+            f"{results['edge_overhead_embedded_p50_ms']:+.2f} / "
+            f"{results['edge_overhead_forwarding_p50_ms']:+.2f} ms",
         ),
         (
             f"ingest {ingest['bytes'] / 1048576:.2f} MiB, {ingest['lines']} lines over HTTP",
