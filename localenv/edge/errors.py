@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -60,40 +61,63 @@ def cbor_map(fields: dict[str, str]) -> bytes:
     return bytes([0xA0 | len(fields)]) + body
 
 
+@dataclass(frozen=True)
+class ErrorParts:
+    status: int
+    code: str
+    message: str
+    request_id: str
+    service: str
+
+
+Shape = Callable[[ErrorParts], tuple[tuple[tuple[str, str], ...], bytes]]
+JSON_TYPE = ("Content-Type", "application/x-amz-json-1.0")
+
+
+def json_shape(e: ErrorParts) -> tuple[tuple[tuple[str, str], ...], bytes]:
+    if e.service == "sqs":  # SQS's JSON protocol keeps its query error code in a header
+        body = {"__type": f"com.amazonaws.sqs#{e.code}", "message": e.message}
+        return (JSON_TYPE, ("x-amzn-query-error", f"{e.code};Sender")), json.dumps(body).encode()
+    body = {"__type": e.code, "message": e.message, "Message": e.message}
+    return (JSON_TYPE,), json.dumps(body).encode()
+
+
+def cbor_shape(e: ErrorParts) -> tuple[tuple[tuple[str, str], ...], bytes]:
+    headers = (("smithy-protocol", "rpc-v2-cbor"), ("Content-Type", "application/cbor"))
+    return headers, cbor_map({"__type": e.code, "message": e.message})
+
+
+def rest_xml_shape(e: ErrorParts) -> tuple[tuple[tuple[str, str], ...], bytes]:
+    inner = f"<Code>{e.code}</Code><Message>{escape(e.message)}</Message>"
+    body = f"<Error>{inner}<RequestId>{e.request_id}</RequestId></Error>"
+    return (("Content-Type", "application/xml"),), body.encode()
+
+
+def query_shape(e: ErrorParts) -> tuple[tuple[tuple[str, str], ...], bytes]:
+    inner = f"<Code>{e.code}</Code><Message>{escape(e.message)}</Message>"
+    body = (
+        f"<ErrorResponse><Error><Type>Sender</Type>{inner}</Error>"
+        f"<RequestId>{e.request_id}</RequestId></ErrorResponse>"
+    )
+    return (("Content-Type", "text/xml"),), body.encode()
+
+
+SHAPES: dict[str, Shape] = {
+    "json": json_shape,
+    "rest-json": json_shape,
+    "smithy-rpc-v2-cbor": cbor_shape,
+    "rest-xml": rest_xml_shape,
+    "query": query_shape,
+    "ec2": query_shape,
+}
+
+
 def access_denied(call: AwsCall, message: str) -> EdgeResponse:
     service = call.signer.service if call.signer else ""
     status, code = SERVICE_ERRORS.get(service) or PROTOCOL_ERRORS.get(
         call.protocol, (403, "AccessDenied")
     )
-    request_id = str(uuid.uuid4())
-    common = (("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", code))
-    if call.protocol in ("json", "rest-json") and service != "sqs":
-        body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
-        return EdgeResponse(status, (*common, ("Content-Type", "application/x-amz-json-1.0")), body)
-    if call.protocol == "json":  # SQS's JSON protocol keeps its query error code in a header
-        body = json.dumps({"__type": f"com.amazonaws.sqs#{code}", "message": message}).encode()
-        query_error = ("x-amzn-query-error", f"{code};Sender")
-        return EdgeResponse(
-            status, (*common, query_error, ("Content-Type", "application/x-amz-json-1.0")), body
-        )
-    if call.protocol == "smithy-rpc-v2-cbor":
-        body = cbor_map({"__type": code, "message": message})
-        headers = (
-            *common,
-            ("smithy-protocol", "rpc-v2-cbor"),
-            ("Content-Type", "application/cbor"),
-        )
-        return EdgeResponse(status, headers, body)
-    return EdgeResponse(
-        status, (*common, ("Content-Type", "text/xml")), xml_error(call, code, message, request_id)
-    )
-
-
-def xml_error(call: AwsCall, code: str, message: str, request_id: str) -> bytes:
-    inner = f"<Code>{code}</Code><Message>{escape(message)}</Message>"
-    if call.protocol == "rest-xml":
-        return f"<Error>{inner}<RequestId>{request_id}</RequestId></Error>".encode()
-    return (
-        f"<ErrorResponse><Error><Type>Sender</Type>{inner}</Error>"
-        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-    ).encode()
+    parts = ErrorParts(status, code, message, str(uuid.uuid4()), service)
+    headers, body = SHAPES.get(call.protocol, query_shape)(parts)
+    common = (("x-amzn-RequestId", parts.request_id), ("x-amzn-ErrorType", code))
+    return EdgeResponse(status, (*common, *headers), body)

@@ -115,3 +115,37 @@ def test_the_stacks_own_credentials_pass_as_an_administrator(enforced: StackProc
     assert dynamodb.scan(TableName=table)["Count"] == 1
     jwks = requests.get(enforced.outputs["JwksUrl"], timeout=10)
     assert jwks.status_code == 200 and jwks.json()["keys"]
+
+
+@pytest.fixture
+def real(tmp_path: Path) -> Iterator[StackProcess]:
+    stack = StackProcess.start(copy_project(tmp_path), tmp_path / "state", "--stack-name", "real")
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_the_real_template_grants_everything_its_functions_use(real: StackProcess) -> None:
+    """Upload, replay, list, paginate, read: enforced, nothing missing in the report."""
+    body = "".join(f"line {n:05d} {'x' * 200}\n" for n in range(3000)).encode()
+    first = api_client.upload(real.outputs, body, "big.txt")
+    assert first.status_code == 201, first.text
+    assert api_client.upload(real.outputs, body, "big.txt").status_code == 200
+    upload_id = first.json()["uploadId"]
+    page = api_client.get(real.outputs, upload_id, limit=100)
+    assert page.status_code == 200 and page.json()["nextCursor"]
+    assert api_client.get(real.outputs, upload_id, page.json()["nextCursor"]).status_code == 200
+    assert api_client.get(real.outputs, "0" * 32).status_code == 404
+    assert api_client.get(real.outputs).json()["uploads"][0]["uploadId"] == upload_id
+    result = StackProcess.run(real.root, real.state_dir, "iam", "report", "--json")
+    assert result.returncode == 0, result.stdout
+    report = {f["function"]: f for f in json.loads(result.stdout)["functions"]}
+    assert all(entry["missing"] == [] for entry in report.values())
+    used = {
+        (u["action"], u["resource"].rsplit(":", 1)[-1]) for u in report["real-processor"]["used"]
+    }
+    assert ("dynamodb:BatchWriteItem", "table/real-data") in used
+    assert ("dynamodb:PutItem", "table/real-data") in used
+    reader = {u["action"] for u in report["real-reader"]["used"]}
+    assert {"dynamodb:GetItem", "dynamodb:Query"} <= reader

@@ -16,8 +16,9 @@ from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 
 from localenv.edge.calls import AwsCall, RawRequest, parse
-from localenv.edge.errors import access_denied
+from localenv.edge.errors import EdgeResponse, access_denied
 from localenv.edge.resources import resources_of
+from localenv.edge.server import Edge
 from localenv.iam.enforcer import Enforcer, Mode
 from localenv.iam.identities import FunctionIdentity, IdentityRegistry
 from localenv.iam.policy import parse as parse_policy
@@ -308,3 +309,26 @@ def test_off_evaluates_nothing() -> None:
     guard, usage, _ = enforcer(Mode.OFF, [])
     assert guard(batch(FUNCTION_KEY)) is None
     assert usage.of("processor") == set()
+
+
+class RecordingBackend:
+    """An in-memory emulator: answers 200 and remembers what reached it."""
+
+    def __init__(self) -> None:
+        self.forwarded: list[RawRequest] = []
+
+    def forward(self, raw: RawRequest) -> EdgeResponse:
+        self.forwarded.append(raw)
+        return EdgeResponse(200, (), b"{}")
+
+
+def test_the_edge_chain_interceptor_answers_or_the_call_is_forwarded_observers_see_both() -> None:
+    backend = RecordingBackend()
+    guard, _, _ = enforcer(Mode.ENFORCE, [])
+    seen: list[tuple[str, int]] = []
+    edge = Edge("127.0.0.1", 0, backend, [guard], [lambda c, r: seen.append((c.action, r.status))])
+    denied = edge.handle(batch(FUNCTION_KEY).raw)
+    passed = edge.handle(batch("test").raw)
+    assert (denied.status, passed.status) == (400, 200)
+    assert len(backend.forwarded) == 1
+    assert seen == [("dynamodb:BatchWriteItem", 400), ("dynamodb:BatchWriteItem", 200)]
