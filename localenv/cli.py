@@ -124,6 +124,7 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
         say("stopping")
         if api is not None:
             api.stop()
+            guard.save(workspace.directory / cli_iam.REPORT_FILE)
         server.stop()
         workspace.run_file.unlink(missing_ok=True)
     return 0

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from localenv.cli_observe import control
-from localenv.console import say
+from localenv.console import say, workspace_of
+from localenv.workspace import running
+
+REPORT_FILE = "iam-report.json"
 
 
 def print_function(entry: dict[str, Any]) -> None:
@@ -24,9 +28,18 @@ def print_function(entry: dict[str, Any]) -> None:
         say("  used     nothing yet")
 
 
+def last_report(args: argparse.Namespace) -> Any:
+    """The running stack's report, or the one its last run left behind."""
+    workspace = workspace_of(args)
+    if running(workspace) is None and (workspace.directory / REPORT_FILE).is_file():
+        print("localenv is not running: the report of its last run", file=sys.stderr)
+        return json.loads((workspace.directory / REPORT_FILE).read_text())
+    return control(args, "GET", "/iam/report")
+
+
 def cmd_iam_report(args: argparse.Namespace) -> int:
     """Exit status 1 when a function used something its role does not grant."""
-    result = control(args, "GET", "/iam/report")
+    result = last_report(args)
     if args.json:
         say(json.dumps(result, indent=2))
     else:

@@ -18,6 +18,8 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "conten
 
 
 class Backend(Protocol):
+    def start(self) -> None: ...
+
     def forward(self, raw: RawRequest) -> EdgeResponse: ...
 
 

@@ -57,7 +57,7 @@ class Edge:
         return response
 
     def start(self) -> None:
-        getattr(self.backend, "start", lambda: None)()
+        self.backend.start()
         try:
             self.server = EdgeHttpServer((self.host, self.port), self)
         except OSError as exc:

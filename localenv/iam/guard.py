@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from localenv.iam.enforcer import Enforcer, Mode
@@ -48,6 +50,11 @@ class IamGuard:
         arn = f"arn:aws:logs:{region}:{identity.account}:log-group:{group}:log-stream:{stream}"
         for action in LAMBDA_LOG_ACTIONS:
             self.enforcer.check(identity, action, (arn,), region)
+
+    def save(self, path: Path) -> None:
+        """The last report, for `localenv iam report` once the stack has stopped."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.report(), indent=2) + "\n")
 
     def report(self, _query: dict[str, str] | None = None) -> dict[str, Any]:
         return {

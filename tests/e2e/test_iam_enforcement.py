@@ -102,6 +102,10 @@ def test_warn_mode_uploads_and_the_report_lists_the_missing_action(warned: Stack
     assert report["iam-reader"]["missing"] == []
     text = StackProcess.run(warned.root, warned.state_dir, "iam", "report").stdout
     assert f"missing  dynamodb:BatchWriteItem on {table_arn(warned)}" in text
+    warned.stop()
+    after = StackProcess.run(warned.root, warned.state_dir, "iam", "report")
+    assert "the report of its last run" in after.stderr
+    assert f"missing  dynamodb:BatchWriteItem on {table_arn(warned)}" in after.stdout
 
 
 def test_the_stacks_own_credentials_pass_as_an_administrator(enforced: StackProcess) -> None:

@@ -317,6 +317,9 @@ class RecordingBackend:
     def __init__(self) -> None:
         self.forwarded: list[RawRequest] = []
 
+    def start(self) -> None:
+        pass
+
     def forward(self, raw: RawRequest) -> EdgeResponse:
         self.forwarded.append(raw)
         return EdgeResponse(200, (), b"{}")
