@@ -1,10 +1,10 @@
 """IAM's wildcard matching for actions and resource ARNs.
 
 IAM matches ``*`` (any run of characters) and ``?`` (one character); actions
-case-insensitively, resources case-sensitively. In a resource ARN a wildcard
-stays within its colon-separated segment, except in the resource segment (the
-sixth, which may itself contain colons and slashes) and when ``*`` ends the
-pattern's last segment, which then expands beyond the colon boundaries:
+case-insensitively, resources case-sensitively. In a resource ARN wildcards
+stay within their colon-separated segment, but "if the * wildcard is the last
+character of a resource ARN segment, it can expand to match beyond the colon
+boundaries":
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
 """
 
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-
-ARN_SEGMENTS = 6  # arn:partition:service:region:account:resource
 
 
 @functools.lru_cache(maxsize=4096)
@@ -30,16 +28,18 @@ def action_matches(pattern: str, action: str) -> bool:
     return glob(pattern, action, ignore_case=True)
 
 
+def segment_regex(segment: str) -> str:
+    last = len(segment) - 1
+    return "".join(
+        (".*" if i == last else "[^:]*") if c == "*" else "[^:]" if c == "?" else re.escape(c)
+        for i, c in enumerate(segment)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def arn_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(":".join(segment_regex(s) for s in pattern.split(":")), re.DOTALL)
+
+
 def resource_matches(pattern: str, arn: str) -> bool:
-    if pattern == "*":
-        return True
-    wanted = pattern.split(":", ARN_SEGMENTS - 1)
-    actual = arn.split(":", ARN_SEGMENTS - 1)
-    last = len(wanted) - 1
-    for index, part in enumerate(wanted[:last]):
-        if index >= len(actual) or ":" in actual[index] or not glob(part, actual[index]):
-            return False
-    rest = ":".join(actual[last:])
-    if last == ARN_SEGMENTS - 1 or (wanted[last].endswith("*") and last < len(actual)):
-        return glob(wanted[last], rest)
-    return len(actual) == len(wanted) and glob(wanted[last], actual[last])
+    return pattern == "*" or arn_regex(pattern).fullmatch(arn) is not None

@@ -81,7 +81,10 @@ def test_actions_match_case_insensitively_resources_case_sensitively() -> None:
         ),
         ("arn:aws:*", TABLE, True),  # a trailing * expands past the colons
         ("arn:aws:dyn*db:us-east-1:123456789012:table/data", TABLE, True),
-        # a * inside the region segment never spans into the account segment
+        # a * ending its segment may expand past the colon (IAM's documented rule) ...
+        ("arn:aws:dynamodb:us-*:table/data", TABLE, True),
+        # ... one inside its segment never spans into the next
+        ("arn:aws:dynamodb:us-*1:table/data", TABLE, False),
         ("arn:aws:dynamodb:us-*123456789012:table/data", TABLE, False),
         ("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b:c", True),
     ],
