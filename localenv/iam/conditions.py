@@ -114,7 +114,7 @@ def parse_conditions(
                     if_exists,
                     qualifier,
                     key.lower(),
-                    tuple(str(v).lower() if base == "Bool" else str(v) for v in listed),
+                    tuple(str(v).lower() if base in ("Bool", "Null") else str(v) for v in listed),
                 )
             )
     return tuple(parsed)
