@@ -29,10 +29,10 @@ from localenv import (
     stack,
 )
 from localenv.console import CliError, say, state_dir, workspace_of
-from localenv.deployer import DeployError
 from localenv.iam.enforcer import Mode
 from localenv.iam.guard import IamGuard
-from localenv.local_api import LocalApi
+from localenv.local_api import LocalApi, stack_drift
+from localenv.resources.base import DeployError
 from localenv.template_loader import TemplateError
 from localenv.workspace import RunRecord, Workspace, alive, read_outputs, running
 
@@ -53,6 +53,7 @@ def options_from(args: argparse.Namespace) -> stack.StackOptions:
         demo_password=args.demo_password,
         state_dir=state_dir(args),
         template=Path(args.template).resolve() if getattr(args, "template", None) else None,
+        account_concurrency=args.account_concurrency,
     )
 
 
@@ -69,6 +70,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             f"{len(result.deleted)} deleted, {len(result.kept)} unchanged"
         )
         os.kill(current.pid, signal.SIGHUP)
+        say_drift(workspace, current)
         return 0
     if args.detach:
         return start_detached(workspace, args)
@@ -114,6 +116,7 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
         )
         api.start(args.alarm_interval)
         report(outputs, result, time.monotonic() - started)
+        say_drift(workspace, record)
         if args.demo:
             demo(outputs)
         record.status, record.api_url = "ready", str(outputs.get("ApiEndpoint", ""))
@@ -267,7 +270,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     say(f"  emulator  {record.endpoint_url} ({'embedded' if record.embedded else 'external'})")
     if record.api_url:
         say(f"  api       {record.api_url}")
+    if record.status == "ready":
+        say_drift(workspace, record)
     return 0 if record.status == "ready" else 3
+
+
+def say_drift(workspace: Workspace, record: RunRecord) -> None:
+    """One line when the stage serves a deployment older than the API's definition."""
+    found = stack_drift(workspace, record)
+    if found is not None:
+        say(f"  undeployed: {found.line()}")
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:
@@ -377,6 +389,14 @@ def add_stack_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--template", help="template to deploy (default cloudformation/template.yaml)"
+    )
+    command.add_argument(
+        "--account-concurrency",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="the account's Lambda concurrency limit the deploy checks use "
+        "(default 1000; 10 models a new account)",
     )
     command.add_argument("--demo-user", default=cognito_users.DEMO_USERNAME)
     command.add_argument("--demo-password", default=cognito_users.DEMO_PASSWORD)

@@ -9,7 +9,9 @@ Plan, then act, as CloudFormation does for an update:
 4. compare with what the previous deploy left (the state file): unchanged
    resources are kept (a table keeps its data), changed ones and everything
    depending on them are replaced, removed ones are deleted;
-5. compute the Outputs.
+5. run the deploy-time checks AWS makes (resources/checks.py) on the stack as it
+   will be, before anything is created or deleted;
+6. compute the Outputs.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from localenv import intrinsics
 from localenv.intrinsics import Scope, UnsupportedError, Where
-from localenv.resources import PROVISIONERS
-from localenv.resources.base import DeployContext, Deployed
+from localenv.resources import PROVISIONERS, checks, preview
+from localenv.resources.base import DeployContext, Deployed, DeployError
 from localenv.template_loader import Node, TemplateError, line_of
 
 TEMPLATE_SECTIONS = {
@@ -49,10 +51,6 @@ RESOURCE_KEYS = {
     "UpdateReplacePolicy",
     "Metadata",
 }
-
-
-class DeployError(Exception):
-    """A resource could not be created or deleted; names the resource, its type and line."""
 
 
 @dataclass
@@ -256,6 +254,9 @@ class Deployer:
         graph = {n: dependencies(n, r, set(self.resources)) & names for n, r in active.items()}
         order = topological_order(graph)
         replace, update = self.plan(order, active, graph)
+        # AWS's own refusals, before the first resource is created or deleted.
+        planned = preview.preview(self.ctx, self.scope, order, active)
+        checks.run(self.ctx, planned, self.state.resources)
         removed = [n for n in self.state.resources if n not in active]
         deleted = self.delete_old(
             removed + [n for n in order if n in replace and n in self.state.resources]

@@ -8,8 +8,9 @@ import threading
 import time
 from pathlib import Path
 
+from localenv import emulator
 from localenv.deployer import StackState
-from localenv.gateway import api_model
+from localenv.gateway import api_model, deployments, permissions
 from localenv.gateway.core import Exchange, Gateway
 from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.requests import Request, Response
@@ -27,6 +28,7 @@ from localenv.runtime.environment import Outcome
 from localenv.runtime.functions import load_functions
 from localenv.runtime.log_shipper import LogShipper
 from localenv.runtime.pool import Runtime, ThrottledError
+from localenv.workspace import RunRecord, Workspace
 
 
 def worker_environment(endpoint_url: str, region: str) -> dict[str, str]:
@@ -80,6 +82,9 @@ class LocalApi:
             self.function_logs,
         )
         self.gateway: Gateway | None = None
+        self.snapshots = deployments.SnapshotStore.of_stack(state_file.parent)
+        self.served = ("", "")
+        self.watcher: deployments.DeploymentWatcher | None = None
         self.server = GatewayHttpServer(host, port, self.handle)
         self.control = ControlServer(
             {
@@ -180,25 +185,37 @@ class LocalApi:
         )
         for config in self.runtime.pools.values():
             self.executable_for(config.config.runtime)  # install runtime layers up front
-        old, self.gateway = (
-            self.gateway,
-            Gateway(self.model(state), self.invoke, observer=self.observe),
-        )
+        self.served = served_api(state)
+        self.load_gateway()
+        self.watch()
+
+    def load_gateway(self) -> None:
+        """Serve the stage's deployment, with the functions' resource policies as they are now."""
+        old, self.gateway = self.gateway, Gateway(self.model(), self.invoke, observer=self.observe)
         if old is not None:
             old.stop()
 
-    def model(self, state: StackState) -> api_model.ApiModel:
-        apis = [r for r in state.resources.values() if r.type == "AWS::ApiGateway::RestApi"]
-        stages = [r for r in state.resources.values() if r.type == "AWS::ApiGateway::Stage"]
-        if len(apis) != 1 or len(stages) != 1:
-            raise UnsupportedError("the local gateway serves one REST API with one stage per stack")
-        return api_model.load(
-            self.ctx.client("apigateway"),
-            apis[0].physical_id,
-            stages[0].physical_id,
-            self.ctx.region,
-            self.ctx.account_id,
+    def model(self) -> api_model.ApiModel:
+        api_id, stage = self.served
+        apigateway = self.ctx.client("apigateway")
+        stage_info = apigateway.get_stage(restApiId=api_id, stageName=stage)
+        snapshot = deployments.capture(
+            apigateway, self.snapshots, api_id, stage_info["deploymentId"]
         )
+        model = api_model.load(snapshot, stage_info, api_id, self.ctx.region, self.ctx.account_id)
+        model.permissions = permissions.load(self.ctx.client("lambda"), model.functions)
+        return model
+
+    def watch(self) -> None:
+        watcher = self.watcher
+        if watcher is not None and (watcher.api_id, watcher.stage) == self.served:
+            return
+        if watcher is not None:
+            watcher.stop()
+        self.watcher = deployments.DeploymentWatcher(
+            self.ctx.client("apigateway"), self.snapshots, *self.served, self.load_gateway
+        )
+        self.watcher.start()
 
     def start(self, alarm_interval: float = 60.0) -> None:
         self.load()
@@ -210,6 +227,8 @@ class LocalApi:
         self.runtime.recycle()
 
     def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         self.alarms.stop()
         self.control.stop()
         self.server.stop()
@@ -218,6 +237,29 @@ class LocalApi:
         self.runtime.stop()
         self.metrics.stop()
         self.logs.stop()
+
+
+def stack_drift(workspace: Workspace, record: RunRecord) -> deployments.Drift | None:
+    """Whether the API's definition differs from what its stage serves (None: it does not)."""
+    state = StackState.load(workspace.state_file, record.stack_name, record.emulator_id)
+    try:
+        api_id, stage = served_api(state)
+    except UnsupportedError:
+        return None  # no API (or not one the local gateway serves): nothing to compare
+    apigateway = emulator.session(record.region).client(
+        "apigateway", endpoint_url=record.endpoint_url
+    )
+    store = deployments.SnapshotStore.of_stack(workspace.directory)
+    return deployments.drift(apigateway, store, api_id, stage)
+
+
+def served_api(state: StackState) -> tuple[str, str]:
+    """The stack's REST API and stage (id, name): the local gateway serves one of each."""
+    apis = [r for r in state.resources.values() if r.type == "AWS::ApiGateway::RestApi"]
+    stages = [r for r in state.resources.values() if r.type == "AWS::ApiGateway::Stage"]
+    if len(apis) != 1 or len(stages) != 1:
+        raise UnsupportedError("the local gateway serves one REST API with one stage per stack")
+    return apis[0].physical_id, stages[0].physical_id
 
 
 def access_record(model: api_model.ApiModel, exchange: Exchange) -> dict[str, object]:

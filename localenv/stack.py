@@ -32,6 +32,7 @@ class StackOptions:
     demo_password: str = cognito_users.DEMO_PASSWORD
     state_dir: Path | None = None
     template: Path | None = None
+    account_concurrency: int = 1000  # the account's Lambda concurrency limit (deploy checks)
 
     @property
     def public_host(self) -> str:
@@ -58,6 +59,8 @@ def context(
         template_dir=options.template_path.parent,
         session=emulator.session(options.region),
         progress=progress,
+        state_dir=options.workspace.directory,
+        account_concurrency=options.account_concurrency,
     )
 
 

@@ -1,8 +1,10 @@
 """The deployed REST API as the gateway needs it, read from the emulator's API Gateway API.
 
 Nothing here comes from code or from the template: routes, methods, authorizers,
-integrations, binary media types, stage throttling and gateway responses are
-what the deployer created, read back through ``apigateway`` calls.
+integrations, binary media types and gateway responses are the snapshot of the
+deployment the stage points at (read back through ``apigateway`` calls when the
+deployment was created, see deployments.py); throttling and access logging are
+the stage's own settings.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from localenv.gateway.permissions import InvokePermissions
 from localenv.intrinsics import UnsupportedError
 
 FUNCTION_IN_URI = re.compile(
@@ -69,6 +72,13 @@ class ApiModel:
     stage_variables: dict[str, str] = field(default_factory=dict)
     access_log_format: str = ""
     access_log_destination: str = ""
+    # Functions' resource-based policies; a function without one is never invoked.
+    permissions: InvokePermissions = field(default_factory=lambda: InvokePermissions({}))
+
+    @property
+    def functions(self) -> set[str]:
+        named = {m.function for m in self.methods.values() if m.function is not None}
+        return named | {m.authorizer.function for m in self.methods.values() if m.authorizer}
 
     @property
     def resource_paths(self) -> list[str]:
@@ -82,35 +92,30 @@ def function_name(uri: str, where: str) -> str:
     return match.group(2)
 
 
-def load(apigateway: Any, api_id: str, stage: str, region: str, account_id: str) -> ApiModel:
-    api = apigateway.get_rest_api(restApiId=api_id)
-    stage_info = apigateway.get_stage(restApiId=api_id, stageName=stage)
-    authorizers = {
-        a["id"]: authorizer(a) for a in apigateway.get_authorizers(restApiId=api_id)["items"]
-    }
+def load(
+    snapshot: dict[str, Any], stage_info: dict[str, Any], api_id: str, region: str, account_id: str
+) -> ApiModel:
+    """The API as the stage serves it: from its deployment's snapshot (see deployments.py)."""
+    authorizers = {a_id: authorizer(raw) for a_id, raw in snapshot["authorizers"].items()}
     methods: dict[tuple[str, str], Method] = {}
-    resources = apigateway.get_resources(restApiId=api_id, embed=["methods"], limit=500)
-    for resource in resources["items"]:
-        for verb in resource.get("resourceMethods", {}):
-            raw = apigateway.get_method(
-                restApiId=api_id, resourceId=resource["id"], httpMethod=verb
-            )
-            methods[(resource["path"], verb)] = method(resource, verb, raw, authorizers)
+    for key, raw in snapshot["methods"].items():
+        path, verb = key.rsplit(" ", 1)
+        resource = {"path": path, "id": snapshot["resources"][path]}
+        methods[(path, verb)] = method(resource, verb, raw, authorizers)
+    access = stage_info.get("accessLogSettings") or {}
     return ApiModel(
         api_id=api_id,
-        name=api["name"],
-        stage=stage,
+        name=snapshot["name"],
+        stage=stage_info["stageName"],
         region=region,
         account_id=account_id,
-        binary_media_types=tuple(api.get("binaryMediaTypes") or ()),
+        binary_media_types=tuple(snapshot["binaryMediaTypes"]),
         methods=methods,
         throttle=throttle(stage_info),
-        gateway_responses=gateway_responses(apigateway, api_id),
+        gateway_responses=gateway_responses(snapshot["gatewayResponses"]),
         stage_variables=stage_info.get("variables") or {},
-        access_log_format=(stage_info.get("accessLogSettings") or {}).get("format", ""),
-        access_log_destination=(stage_info.get("accessLogSettings") or {}).get(
-            "destinationArn", ""
-        ),
+        access_log_format=access.get("format", ""),
+        access_log_destination=access.get("destinationArn", ""),
     )
 
 
@@ -178,11 +183,8 @@ def throttle(stage: dict[str, Any]) -> Throttle | None:
     return Throttle(float(settings["throttlingRateLimit"]), int(settings["throttlingBurstLimit"]))
 
 
-def gateway_responses(apigateway: Any, api_id: str) -> dict[str, dict[str, str]]:
-    items = apigateway.get_gateway_responses(restApiId=api_id).get("items", [])
+def gateway_responses(items: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
     return {
-        item["responseType"]: static_headers(
-            item.get("responseParameters") or {}, "gatewayresponse.header."
-        )
-        for item in items
+        kind: static_headers(item.get("responseParameters") or {}, "gatewayresponse.header.")
+        for kind, item in items.items()
     }

@@ -9,7 +9,6 @@ TTL, and a cached policy is evaluated against each request's method ARN.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 
 from localenv.gateway.api_model import Authorizer
 from localenv.gateway.errors import GatewayError
+from localenv.gateway.permissions import as_list, pattern
 from localenv.gateway.requests import Request
 from localenv.runtime.environment import Outcome
 from localenv.runtime.pool import ThrottledError
@@ -25,6 +25,10 @@ from localenv.runtime.pool import ThrottledError
 
 class Invoker(Protocol):
     def __call__(self, function: str, payload: bytes) -> Outcome: ...
+
+
+# Why API Gateway may not invoke an authorizer's function (None: it may).
+Refusal = Callable[[Authorizer], "str | None"]
 
 
 class AuthorizerOutputError(ValueError):
@@ -35,6 +39,7 @@ class AuthorizerOutputError(ValueError):
 class Decision:
     error: GatewayError | None
     authorizer_context: dict[str, Any] | None = None
+    reason: str = ""  # for the logs: why the gateway answered ``error``
 
 
 def identity_values(authorizer: Authorizer, request: Request) -> tuple[str, ...] | None:
@@ -51,16 +56,6 @@ def identity_values(authorizer: Authorizer, request: Request) -> tuple[str, ...]
             return None
         values.append(value)
     return tuple(values)
-
-
-def pattern(glob: str) -> re.Pattern[str]:
-    return re.compile(
-        ".*".join(".".join(map(re.escape, part.split("?"))) for part in glob.split("*")) + r"\Z"
-    )
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def statement_matches(statement: Mapping[str, Any], method_arn: str) -> bool:
@@ -122,8 +117,9 @@ class ResultCache:
 
 
 class Authorization:
-    def __init__(self, invoke: Invoker, cache: ResultCache | None = None):
+    def __init__(self, invoke: Invoker, refusal: Refusal, cache: ResultCache | None = None):
         self.invoke = invoke
+        self.refusal = refusal
         self.cache = cache or ResultCache()
         self.invocations = 0
 
@@ -134,6 +130,10 @@ class Authorization:
             return Decision(GatewayError.UNAUTHORIZED)  # the authorizer is not invoked
         key = (authorizer.id, values or ())
         output = self.cache.get(key) if caching else None
+        refused = self.refusal(authorizer) if output is None else None
+        if refused is not None:
+            # API Gateway cannot invoke the authorizer: 500, the authorizer's configuration error.
+            return Decision(GatewayError.AUTHORIZER_FAILURE, reason=refused)
         if output is None:
             called = self.call(authorizer, event)
             if isinstance(called, GatewayError):

@@ -19,8 +19,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from localenv.gateway import events, routing
-from localenv.gateway.api_model import ApiModel, Method
+from localenv.gateway import events, permissions, routing
+from localenv.gateway.api_model import ApiModel, Authorizer, Method
 from localenv.gateway.authorization import Authorization, Invoker
 from localenv.gateway.errors import GatewayError
 from localenv.gateway.requests import Request, Response
@@ -33,11 +33,12 @@ PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "is
 
 
 class GatewayFailure(Exception):  # noqa: N818 - carries a canned response, like AWS's
-    def __init__(self, error: GatewayError, integration_ms: float | None = None):
+    def __init__(self, error: GatewayError, integration_ms: float | None = None, reason: str = ""):
         super().__init__(error.name)
         self.error = error
         self.integration_ms = integration_ms
         self.resource_path = ""
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Gateway:
         self.model = model
         self.invoke = invoke
         self.observer = observer
-        self.authorization = Authorization(invoke)
+        self.authorization = Authorization(invoke, self.authorizer_refusal)
         self.bucket = (
             TokenBucket(model.throttle.rate, model.throttle.burst) if model.throttle else None
         )
@@ -84,7 +85,9 @@ class Gateway:
             response = self.error_response(failure.error)
             response.integration_ms = failure.integration_ms
             response.resource_path = failure.resource_path
-            response.error_message = failure.error.message
+            # $context.error.message; a local refusal says why (AWS says it in execution logs).
+            message = failure.error.message
+            response.error_message = f"{message}: {failure.reason}" if failure.reason else message
         response.headers += [
             ("x-amzn-RequestId", request_id),
             ("x-amz-apigw-id", base64.b64encode(uuid.uuid4().bytes)[:16].decode()),
@@ -139,7 +142,7 @@ class Gateway:
         )
         decision = self.authorization.decide(method.authorizer, request, event)
         if decision.error is not None:
-            raise GatewayFailure(decision.error)
+            raise GatewayFailure(decision.error, reason=decision.reason)
         context = dict(decision.authorizer_context or {})
         context["integrationLatency"] = int((time.monotonic() - started) * 1000)
         return context
@@ -166,6 +169,10 @@ class Gateway:
         if len(payload) > PAYLOAD_LIMIT_BYTES:
             # Lambda refuses an event over 6 MB; API Gateway answers 500.
             raise GatewayFailure(GatewayError.INTEGRATION_FAILURE)
+        refused = self.integration_refusal(method)
+        if refused is not None:
+            # No resource-based policy lets API Gateway invoke the function: 500.
+            raise GatewayFailure(GatewayError.INTEGRATION_FAILURE, reason=refused)
         started = time.monotonic()
         future = self.executor.submit(self.invoke, method.function, payload)
         try:
@@ -184,6 +191,29 @@ class Gateway:
             ) from None
         response.integration_ms = elapsed_ms(started)
         return response
+
+    def integration_refusal(self, method: Method) -> str | None:
+        assert method.function is not None
+        model = self.model
+        arn = permissions.method_arn(
+            model.region,
+            model.account_id,
+            model.api_id,
+            model.stage,
+            method.http_method,
+            method.resource_path,
+        )
+        caller = permissions.Caller(arn, model.account_id)
+        return model.permissions.refusal(method.function, caller)
+
+    def authorizer_refusal(self, authorizer: Authorizer) -> str | None:
+        model = self.model
+        arn = permissions.authorizer_arn(
+            model.region, model.account_id, model.api_id, authorizer.id
+        )
+        return model.permissions.refusal(
+            authorizer.function, permissions.Caller(arn, model.account_id)
+        )
 
     def error_response(self, error: GatewayError) -> Response:
         extra = self.model.gateway_responses.get(error.response_type)

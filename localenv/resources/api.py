@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from localenv.gateway import deployments
 from localenv.intrinsics import UnsupportedError
 from localenv.resources.base import (
     DeployContext,
@@ -269,9 +270,14 @@ class Deployment(Provisioner):
     honored = frozenset({"RestApiId", "Description"})
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
-        created = ctx.client("apigateway").create_deployment(
+        apigateway = ctx.client("apigateway")
+        created = apigateway.create_deployment(
             restApiId=props["RestApiId"], description=props.get("Description", "")
         )
+        if ctx.state_dir is not None:
+            # The stage serves the API as it is now, whatever changes later.
+            store = deployments.SnapshotStore.of_stack(ctx.state_dir)
+            deployments.capture(apigateway, store, props["RestApiId"], created["id"])
         return Deployed(
             created["id"], {"DeploymentId": created["id"]}, {"RestApiId": props["RestApiId"]}
         )
@@ -375,7 +381,9 @@ class Stage(Provisioner):
 class Account(Provisioner):
     type_name = "AWS::ApiGateway::Account"
     honored = frozenset({"CloudWatchRoleArn"})
-    no_local_effect = {"CloudWatchRoleArn": "stored; the local gateway writes no execution logs"}
+    no_local_effect = {
+        "CloudWatchRoleArn": "stored and checked at deploy; no execution logs are written locally"
+    }
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         if "CloudWatchRoleArn" in props:

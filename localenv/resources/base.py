@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 
+class DeployError(Exception):
+    """A resource could not be created or deleted; names the resource, its type and line."""
+
+
 @dataclass
 class Deployed:
     """A created resource: what Ref gives, what Fn::GetAtt gives, what only the harness keeps."""
@@ -36,6 +40,10 @@ class DeployContext:
     template_dir: Path
     session: Any  # boto3.Session; Any because client() is overloaded per service name
     progress: Callable[[str], None] = lambda _message: None
+    # Where the stack's local state lives (deployment snapshots); None: not kept.
+    state_dir: Path | None = None
+    # The account's Lambda concurrency limit (1000 by default on AWS, 10 on a new account).
+    account_concurrency: int = 1000
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:

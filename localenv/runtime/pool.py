@@ -9,9 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from localenv.runtime.environment import Environment, FunctionConfig, LogSink, Outcome
+from localenv.runtime.environment import Environment, FunctionConfig, LogSink, Outcome, now_ms
+from localenv.runtime.runtime_api import RESPONSE_TOO_LARGE
 
-# Lambda's synchronous invocation payload limit (request and response): 6 MB.
+# Lambda's synchronous invocation payload limit: 6 MB, counted as 6,291,456 bytes for a
+# request (the response limit, 6,291,556, is in runtime_api). Over it, Invoke answers 413
+# RequestTooLargeException. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
 DEFAULT_IDLE_SECONDS = 300.0
 # Without reserved concurrency a function shares the account's pool; locally, cap it.
@@ -20,6 +23,21 @@ UNRESERVED_LIMIT = 10
 
 class ThrottledError(Exception):
     """Every environment the function may have is busy (Lambda's TooManyRequestsException)."""
+
+
+class RequestTooLargeError(Exception):
+    """The invocation payload is over Lambda's limit (Lambda's RequestTooLargeException)."""
+
+    status = 413
+    error_type = "RequestTooLargeException"
+
+
+def check_request_size(payload: bytes) -> None:
+    if len(payload) > PAYLOAD_LIMIT_BYTES:
+        raise RequestTooLargeError(
+            f"Request must be smaller than {PAYLOAD_LIMIT_BYTES} bytes "
+            "for the InvokeFunction operation"
+        )
 
 
 @dataclass
@@ -66,6 +84,7 @@ class FunctionPool:
                 self.idle.append(env)
 
     def invoke(self, payload: bytes) -> Invoked:
+        check_request_size(payload)
         request_id = str(uuid.uuid4())
         env, cold = self.acquire()
         with self.lock:
@@ -74,6 +93,10 @@ class FunctionPool:
             outcome = env.invoke(payload, request_id)
         finally:
             self.release(env)
+        if outcome.error.get("errorType") == RESPONSE_TOO_LARGE["errorType"]:
+            # The caller gets the function error; the function's log says why.
+            line = f"{request_id} ERROR {RESPONSE_TOO_LARGE['errorMessage']}"
+            env.logs(self.config.log_group, env.stream, [(now_ms(), line)])
         return Invoked(outcome, request_id, cold, concurrency)
 
     def reap(self, idle_seconds: float) -> int:

@@ -18,6 +18,16 @@ from typing import Any
 from localenv.http_servers import NoDelayHTTPServer
 
 PREFIX = "/2018-06-01/runtime"
+# Lambda caps a synchronous response at 6 MB, counted as 6,291,556 bytes; over it the
+# invocation is a function error with this type and message (recorded from AWS by
+# LocalStack: tests/aws/services/lambda_/test_lambda.snapshot.json,
+# "test_lambda_too_large_response"). https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+RESPONSE_LIMIT_BYTES = 6_291_556
+RESPONSE_TOO_LARGE = {
+    "errorMessage": "Response payload size exceeded maximum allowed payload size "
+    f"({RESPONSE_LIMIT_BYTES} bytes).",
+    "errorType": "Function.ResponseSizeTooLarge",
+}
 
 
 @dataclass
@@ -115,7 +125,7 @@ class RuntimeApiHandler(BaseHTTPRequestHandler):
             self.reply(400)
             return
         if parts[1] == "response":
-            invocation.response = body
+            record_response(invocation, body)
         elif parts[1] == "error":
             invocation.error = parse_error(body)
             invocation.error_type = self.headers.get("Lambda-Runtime-Function-Error-Type", "")
@@ -125,6 +135,15 @@ class RuntimeApiHandler(BaseHTTPRequestHandler):
         self.server.current = None
         self.reply(202)
         invocation.done.set()
+
+
+def record_response(invocation: Invocation, body: bytes) -> None:
+    """The function's result, or Lambda's function error when it is over the 6 MB limit."""
+    if len(body) > RESPONSE_LIMIT_BYTES:
+        invocation.error = dict(RESPONSE_TOO_LARGE)
+        invocation.error_type = RESPONSE_TOO_LARGE["errorType"]
+    else:
+        invocation.response = body
 
 
 def parse_error(body: bytes) -> dict[str, Any]:

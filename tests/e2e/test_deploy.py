@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from localenv import stack
-from localenv.deployer import DeployError
 from localenv.intrinsics import UnsupportedError
+from localenv.resources.base import DeployError
 from localenv.template_loader import TemplateError
 from tests.e2e.conftest import client, copy_project
 from tests.template_model import resources, template

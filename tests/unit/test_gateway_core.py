@@ -14,6 +14,7 @@ from localenv.gateway import routing
 from localenv.gateway.api_model import ApiModel, Authorizer, Method, Throttle, function_name
 from localenv.gateway.authorization import evaluate, pattern, validate
 from localenv.gateway.core import Gateway, MalformedProxyResponseError, proxy_response
+from localenv.gateway.permissions import InvokePermissions
 from localenv.gateway.requests import Request
 from localenv.gateway.throttling import TokenBucket
 from localenv.runtime.environment import Outcome
@@ -21,7 +22,28 @@ from localenv.runtime.environment import Outcome
 AUTH = Authorizer("a1", "REQUEST", "auth-fn", ("method.request.header.Authorization",), 300)
 
 
-def model(throttle: Throttle | None = None, ttl: int = 300) -> ApiModel:
+def grant(source_arn: str) -> dict[str, Any]:
+    """A statement as AWS::Lambda::Permission adds it (GetPolicy's shape)."""
+    return {
+        "Effect": "Allow",
+        "Principal": {"Service": "apigateway.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Condition": {"ArnLike": {"AWS:SourceArn": source_arn}},
+    }
+
+
+EXECUTE_API = "arn:aws:execute-api:us-east-1:123456789012:api1"
+GRANTS = {
+    "app-fn": (grant(f"{EXECUTE_API}/prod/GET/things"), grant(f"{EXECUTE_API}/prod/GET/things/*")),
+    "auth-fn": (grant(f"{EXECUTE_API}/authorizers/a1"),),
+}
+
+
+def model(
+    throttle: Throttle | None = None,
+    ttl: int = 300,
+    grants: dict[str, tuple[dict[str, Any], ...]] = GRANTS,
+) -> ApiModel:
     authorizer = Authorizer("a1", "REQUEST", "auth-fn", AUTH.identity_sources, ttl)
     methods = {
         ("/things", "GET"): Method(
@@ -41,6 +63,7 @@ def model(throttle: Throttle | None = None, ttl: int = 300) -> ApiModel:
         methods,
         throttle,
         {"DEFAULT_4XX": {"Access-Control-Allow-Origin": "*"}},
+        permissions=InvokePermissions(grants),
     )
 
 
@@ -256,3 +279,27 @@ def test_integration_uri_names_the_function() -> None:
         "arn:aws:lambda:us-east-1:123456789012:function:my-fn/invocations"
     )
     assert function_name(uri, "x") == "my-fn"
+
+
+def test_an_integration_without_an_invoke_permission_is_a_500_and_says_why() -> None:
+    fake = FakeLambda()
+    grants = {"auth-fn": GRANTS["auth-fn"], "app-fn": GRANTS["app-fn"][:1]}  # /things only
+    gateway = Gateway(model(grants=grants), fake)
+    assert gateway.handle(request("/prod/things")).status == 200
+    refused = gateway.handle(request("/prod/things/9"))
+    assert (refused.status, refused.body) == (500, b'{"message": "Internal server error"}')
+    assert "app-fn" in refused.error_message
+    assert f"{EXECUTE_API}/prod/GET/things/{{id}}" in refused.error_message
+    assert [c[0] for c in fake.calls] == ["auth-fn", "app-fn"]  # never invoked for /things/9
+
+
+def test_an_authorizer_without_an_invoke_permission_is_a_500_and_is_not_invoked() -> None:
+    fake = FakeLambda()
+    response = Gateway(model(grants={"app-fn": GRANTS["app-fn"]}), fake).handle(
+        request("/prod/things")
+    )
+    assert (response.status, response.body) == (500, b'{"message": null}')
+    assert (
+        "auth-fn" in response.error_message and "no resource-based policy" in response.error_message
+    )
+    assert fake.calls == []

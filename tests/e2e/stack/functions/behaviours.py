@@ -92,3 +92,8 @@ def policy(effect, resource):
         "Version": "2012-10-17",
         "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
     }
+
+
+def large(event, context):
+    """Answers a 6.5 MB body: over Lambda's 6,291,556-byte response limit."""
+    return {"statusCode": 200, "body": "x" * (6_500_000)}

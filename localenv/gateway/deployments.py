@@ -1,0 +1,175 @@
+"""Deployment snapshots: a stage serves the API as it was when its deployment was created.
+
+API Gateway serves a stage from the deployment it points at; changing a method,
+an integration or an authorizer changes nothing served until a new deployment
+("Deploy API") is created.
+https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-deployments.html
+
+``capture(api_id, deployment_id)`` records the API's definition (resources and
+methods with their integrations, authorizers, binary media types, gateway
+responses) when a deployment is created, in the stack's state directory, so a
+restart serves the same deployment. The deployer captures the deployments it
+creates; deployments created by anyone else are found by ``DeploymentWatcher``
+(one ``GetDeployments`` a second), the one place to replace once an AWS-facing
+edge sees ``CreateDeployment`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Definition = dict[str, Any]
+WATCH_INTERVAL_SECONDS = 1.0
+
+
+def definition(apigateway: Any, api_id: str) -> Definition:
+    """The API's current definition, as plain JSON values."""
+    api = apigateway.get_rest_api(restApiId=api_id)
+    resources = apigateway.get_resources(restApiId=api_id, embed=["methods"], limit=500)["items"]
+    methods = {
+        f"{resource['path']} {verb}": plain(
+            apigateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=verb)
+        )
+        for resource in resources
+        for verb in resource.get("resourceMethods", {})
+    }
+    return {
+        "name": api["name"],
+        "binaryMediaTypes": sorted(api.get("binaryMediaTypes") or []),
+        "resources": {r["path"]: r["id"] for r in resources},
+        "methods": methods,
+        "authorizers": {
+            a["id"]: plain(a) for a in apigateway.get_authorizers(restApiId=api_id)["items"]
+        },
+        "gatewayResponses": {
+            g["responseType"]: plain(g)
+            for g in apigateway.get_gateway_responses(restApiId=api_id).get("items", [])
+        },
+    }
+
+
+def plain(value: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in value.items() if k != "ResponseMetadata"}
+    return dict(json.loads(json.dumps(kept, default=str)))
+
+
+def changes(current: Definition, served: Definition) -> int:
+    """How many things (a method, an authorizer, a response, the media types) differ."""
+    count = int(current["binaryMediaTypes"] != served["binaryMediaTypes"])
+    for part in ("methods", "authorizers", "gatewayResponses"):
+        now, then = current[part], served[part]
+        count += sum(now.get(key) != then.get(key) for key in set(now) | set(then))
+    return count
+
+
+class SnapshotStore:
+    """Snapshots as JSON files: ``<directory>/<api id>/<deployment id>.json``."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    @classmethod
+    def of_stack(cls, state_dir: Path) -> SnapshotStore:
+        return cls(state_dir / "deployments")
+
+    def path(self, api_id: str, deployment_id: str) -> Path:
+        return self.directory / api_id / f"{deployment_id}.json"
+
+    def get(self, api_id: str, deployment_id: str) -> Definition | None:
+        try:
+            return dict(json.loads(self.path(api_id, deployment_id).read_text()))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, api_id: str, deployment_id: str, snapshot: Definition) -> None:
+        path = self.path(api_id, deployment_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(snapshot, sort_keys=True))
+
+    def captured(self, api_id: str) -> set[str]:
+        return {p.stem for p in (self.directory / api_id).glob("*.json")}
+
+
+def capture(apigateway: Any, store: SnapshotStore, api_id: str, deployment_id: str) -> Definition:
+    """The deployment's snapshot; taken now from the API's definition if not taken yet."""
+    snapshot = store.get(api_id, deployment_id)
+    if snapshot is None:
+        snapshot = definition(apigateway, api_id)
+        store.put(api_id, deployment_id, snapshot)
+    return snapshot
+
+
+@dataclass(frozen=True)
+class Drift:
+    stage: str
+    deployment_id: str
+    changes: int
+
+    def line(self) -> str:
+        return (
+            f"stage {self.stage} serves deployment {self.deployment_id}; the API has "
+            f"{self.changes} change(s) not deployed (create a deployment to serve them)"
+        )
+
+
+def drift(apigateway: Any, store: SnapshotStore, api_id: str, stage: str) -> Drift | None:
+    deployment_id = apigateway.get_stage(restApiId=api_id, stageName=stage)["deploymentId"]
+    served = capture(apigateway, store, api_id, deployment_id)
+    count = changes(definition(apigateway, api_id), served)
+    return Drift(stage, deployment_id, count) if count else None
+
+
+class DeploymentWatcher:
+    """Captures deployments created outside the deployer; calls ``on_change`` when the
+    stage points at another deployment."""
+
+    def __init__(
+        self,
+        apigateway: Any,
+        store: SnapshotStore,
+        api_id: str,
+        stage: str,
+        on_change: Callable[[], None],
+    ):
+        self.apigateway = apigateway
+        self.store = store
+        self.api_id = api_id
+        self.stage = stage
+        self.on_change = on_change
+        self.served = ""
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True, name="deployments")
+
+    def start(self) -> None:
+        self.served = self.stage_deployment()
+        self.thread.start()
+
+    def stage_deployment(self) -> str:
+        stage = self.apigateway.get_stage(restApiId=self.api_id, stageName=self.stage)
+        return str(stage["deploymentId"])
+
+    def poll(self) -> None:
+        known = self.store.captured(self.api_id)
+        items = self.apigateway.get_deployments(restApiId=self.api_id, limit=500)["items"]
+        for item in items:
+            if item["id"] not in known:
+                capture(self.apigateway, self.store, self.api_id, item["id"])
+        current = self.stage_deployment()
+        if current != self.served:
+            self.served = current
+            self.on_change()
+
+    def run(self) -> None:
+        while not self.stopping.wait(WATCH_INTERVAL_SECONDS):
+            try:
+                self.poll()
+            except Exception as exc:  # keep watching; say what failed
+                print(f"localenv: deployment watcher: {exc}", flush=True)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,142 @@
+"""The gateway refuses what API Gateway refuses: invoke permissions, undeployed changes,
+oversize responses. Each stack runs a copy of the real template changed one way."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from localenv import emulator
+from localenv.pytest_plugin import StackProcess, new_user
+from tests.e2e import template_edits
+from tests.e2e.conftest import copy_project
+
+
+def start(
+    tmp_path: Path, backend: list[str], edit: Callable[[str], str] = lambda text: text
+) -> StackProcess:
+    root = copy_project(tmp_path)
+    path = root / "cloudformation" / "template.yaml"
+    text = template_edits.with_logging_account_role(path.read_text())
+    template_edits.write(path, edit(text))
+    return StackProcess.start(
+        root, tmp_path / "state", "--template", str(path), "--stack-name", "parity", *backend
+    )
+
+
+@pytest.fixture
+def running(
+    request: pytest.FixtureRequest, tmp_path: Path, localenv_backend_args: list[str]
+) -> Iterator[StackProcess]:
+    process = start(tmp_path, localenv_backend_args, getattr(request, "param", lambda t: t))
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def aws(process: StackProcess, service: str) -> Any:
+    outputs = process.outputs
+    return emulator.session(outputs["Region"]).client(
+        service, endpoint_url=outputs["AwsEndpointUrl"]
+    )
+
+
+def access_log(process: StackProcess, count: int) -> list[dict[str, Any]]:
+    """The access log lines, once at least ``count`` are delivered (delivery is batched)."""
+    logs = aws(process, "logs")
+    group = f"/aws/apigateway/{process.outputs.get('StackName', 'parity')}-access"
+    group = next(
+        g["logGroupName"]
+        for g in logs.describe_log_groups()["logGroups"]
+        if g["logGroupName"].endswith("-access")
+    )
+    lines: list[dict[str, Any]] = []
+    for _ in range(100):
+        events = logs.filter_log_events(logGroupName=group)["events"]
+        lines = [json.loads(e["message"]) for e in events]
+        if len(lines) >= count:
+            break
+        time.sleep(0.1)
+    return lines
+
+
+def upload(process: StackProcess) -> requests.Response:
+    token = new_user(process.outputs).token
+    return requests.post(
+        process.outputs["ApiEndpoint"],
+        params={"name": "a.txt"},
+        data=b"hello\nworld\n",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize(
+    "running", [lambda t: template_edits.without(t, "ProcessorInvokePermission")], indirect=True
+)
+def test_without_the_processors_invoke_permission_post_is_a_500_and_the_log_says_why(
+    running: StackProcess,
+) -> None:
+    response = upload(running)
+    assert (response.status_code, response.text) == (500, '{"message": "Internal server error"}')
+    [line] = [entry for entry in access_log(running, 1) if entry["httpMethod"] == "POST"]
+    assert line["status"] == "500"
+    assert "Invalid permissions on Lambda function parity-processor" in line["errorMessage"]
+    assert "lambda:InvokeFunction" in line["errorMessage"]
+    assert "/POST/dataproc" in line["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    "running", [lambda t: template_edits.without(t, "AuthorizerInvokePermission")], indirect=True
+)
+def test_without_the_authorizers_invoke_permission_every_request_is_a_500(
+    running: StackProcess,
+) -> None:
+    response = upload(running)
+    assert (response.status_code, response.text) == (500, '{"message": null}')
+    [line] = access_log(running, 1)
+    assert "parity-authorizer" in line["errorMessage"]
+    assert "/authorizers/" in line["errorMessage"]
+
+
+def served(process: StackProcess, method: str) -> int:
+    return requests.request(method, process.outputs["ApiEndpoint"], timeout=30).status_code
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_api_changes_are_served_only_after_a_new_deployment(running: StackProcess) -> None:
+    apigateway = aws(running, "apigateway")
+    api_id = apigateway.get_rest_apis()["items"][0]["id"]
+    resources = apigateway.get_resources(restApiId=api_id)["items"]
+    dataproc = next(r["id"] for r in resources if r["path"] == "/dataproc")
+    assert (served(running, "GET"), served(running, "PUT")) == (401, 403)
+    apigateway.delete_method(restApiId=api_id, resourceId=dataproc, httpMethod="GET")
+    apigateway.put_method(
+        restApiId=api_id, resourceId=dataproc, httpMethod="PUT", authorizationType="NONE"
+    )
+    apigateway.put_integration(restApiId=api_id, resourceId=dataproc, httpMethod="PUT", type="MOCK")
+    time.sleep(2.5)  # two rounds of the deployment watcher: nothing new is deployed
+    assert (served(running, "GET"), served(running, "PUT")) == (401, 403)
+    status = StackProcess.run(running.root, running.state_dir, "status").stdout
+    assert "undeployed: stage prod serves deployment" in status
+    assert "2 change(s) not deployed" in status
+    apigateway.create_deployment(restApiId=api_id, stageName="prod")
+    assert eventually(lambda: served(running, "PUT") == 200)
+    assert served(running, "GET") == 403  # the deleted method is gone too
+    status = StackProcess.run(running.root, running.state_dir, "status").stdout
+    assert "undeployed" not in status
