@@ -18,7 +18,16 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from localenv import api_client, build, cfn_deploy, cli_observe, cognito_users, emulator, stack
+from localenv import (
+    api_client,
+    build,
+    cfn_deploy,
+    cli_observe,
+    cognito_users,
+    emulator,
+    packaging,
+    stack,
+)
 from localenv.console import CliError, say, state_dir, workspace_of
 from localenv.deployer import DeployError
 from localenv.local_api import LocalApi
@@ -342,6 +351,30 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_package(args: argparse.Namespace) -> int:
+    parameters = dict(p.split("=", 1) for p in args.parameter_overrides or [])
+    renames = packaging.package(Path(args.template), Path(args.output), parameters)
+    for old, new in renames.items():
+        say(f"{old} -> {new}")
+    say(f"wrote {args.output}")
+    return 0
+
+
+def add_package_command(commands: Any) -> None:
+    package = commands.add_parser(
+        "package", help="name each API Deployment after a hash of the API (before deploy)"
+    )
+    package.add_argument("template", help="template to read (e.g. build/packaged.yaml)")
+    package.add_argument("--output", required=True, help="template to write")
+    package.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="the parameters `aws cloudformation deploy` gets (the hash covers the API's)",
+    )
+    package.set_defaults(run=cmd_package)
+
+
 def add_stack_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--stack-name", default="dataproc")
     command.add_argument("--region", default="us-east-1")
@@ -424,6 +457,7 @@ def parser() -> argparse.ArgumentParser:
     get.add_argument("--cursor")
     get.add_argument("--limit", type=int)
     get.set_defaults(run=cmd_get)
+    add_package_command(commands)
     cli_observe.add_commands(commands)
     cfn = commands.add_parser(
         "cfn-deploy", help="deploy through an emulator's own CloudFormation API (LocalStack)"
