@@ -13,7 +13,16 @@ from typing import Any
 from localenv.packaging import DEPLOYMENT, hash_deployments
 from tests.template_model import ROOT, resources, template
 
-MANAGED_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+# The actions of AWS's managed policy service-role/AmazonAPIGatewayPushToCloudWatchLogs.
+MANAGED_LOGS_POLICY_ACTIONS = {
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+}
 UNRESERVED_MINIMUM = 100  # Lambda keeps at least 100 executions unreserved per account
 SMALLEST_QUOTA = 10  # new accounts may have a concurrency quota of 10
 
@@ -24,9 +33,12 @@ def test_the_account_logging_role_is_a_choice_can_create_log_groups_and_is_kept(
     account = template()["Resources"][account_name]
     role_name = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
     role = template()["Resources"][role_name]
-    # Setting it tests the role by creating /aws/apigateway/welcome: logs:CreateLogGroup on "*".
-    (policy,) = role["Properties"]["ManagedPolicyArns"]
-    assert policy["Fn::Sub"].endswith(f":policy/{MANAGED_LOGS_POLICY}")
+    # Setting it tests the role by creating /aws/apigateway/welcome, and every API of the
+    # region logs through it: what AmazonAPIGatewayPushToCloudWatchLogs allows, on "*".
+    (policy,) = role["Properties"]["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+    assert set(statement["Action"]) == MANAGED_LOGS_POLICY_ACTIONS
     principals = [
         s["Principal"] for s in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     ]
