@@ -106,7 +106,13 @@ class Query:
 Fetch = Callable[[MetricStat], Series]
 
 
+QUERY_KEYS = frozenset({"Id", "MetricStat", "Expression", "Label", "ReturnData", "Period"})
+
+
 def query_of(raw: Mapping[str, Any]) -> Query:
+    unknown = set(raw) - QUERY_KEYS
+    if unknown:  # AccountId (cross-account metrics) and anything newer
+        raise MetricMathError(f"query {raw.get('Id')}: {sorted(unknown)} not evaluated locally")
     label, returns = str(raw.get("Label", "")), bool(raw.get("ReturnData", True))
     if "Expression" in raw:
         return Query(raw["Id"], label, returns, expression=Parser(raw["Expression"]).parse())

@@ -165,6 +165,11 @@ def test_exactly_one_query_returns_data_and_all_share_a_period() -> None:
         math_alarm("errors", stat("odd", ERRORS, stat="p99.9x"))
 
 
+def test_a_cross_account_query_is_refused() -> None:
+    with pytest.raises(AlarmDefinitionError, match="AccountId"):
+        math_alarm("errors", {**stat("theirs", ERRORS), "AccountId": "111122223333"})
+
+
 def test_anomaly_detection_is_refused() -> None:
     with pytest.raises(AlarmDefinitionError, match="anomaly detection"):
         math_alarm("errors", ThresholdMetricId="ad1")
