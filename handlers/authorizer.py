@@ -13,6 +13,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from handlers.observability import NAMESPACE
 from handlers.observability import logger as make_logger
 from handlers.policy import authorizer_response, stage_wildcard
 from handlers.settings import AuthSettings, auth_settings
@@ -51,6 +54,20 @@ def authorize(
     return authorizer_response(context["sub"], effect, resource, context)
 
 
+def count_rejected_token(rejection: TokenRejectedError) -> None:
+    """One RejectedTokens datapoint (EMF on stdout, flushed now: the raise that follows ends
+    the invocation), so the errors alarm can subtract rejections from Lambda's Errors.
+    An unreachable JWKS is an outage, not a rejected token: it is not counted, so it alarms.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+    """
+    if str(rejection).startswith("JWKS unavailable"):
+        return
+    with single_metric(
+        name="RejectedTokens", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+    ) as metric:
+        metric.add_dimension("service", "authorizer")
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     config = auth_settings(os.environ)
@@ -58,6 +75,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         response = authorize(event, config, jwks_cache(config.jwks_url))
     except TokenRejectedError as exc:
         logger.info("token rejected", extra={"reason": str(exc)})
+        count_rejected_token(exc)
         raise Exception("Unauthorized") from None  # noqa: TRY002 - API Gateway matches this text
     effect = response["policyDocument"]["Statement"][0]["Effect"]
     logger.info("token accepted", extra={"sub": response["principalId"], "effect": effect})

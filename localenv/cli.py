@@ -26,6 +26,7 @@ from localenv import (
     cli_observe,
     cognito_users,
     emulator,
+    packaging,
     stack,
 )
 from localenv.console import CliError, say, state_dir, workspace_of
@@ -364,6 +365,30 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_package(args: argparse.Namespace) -> int:
+    parameters = dict(p.split("=", 1) for p in args.parameter_overrides or [])
+    renames = packaging.package(Path(args.template), Path(args.output), parameters)
+    for old, new in renames.items():
+        say(f"{old} -> {new}")
+    say(f"wrote {args.output}")
+    return 0
+
+
+def add_package_command(commands: Any) -> None:
+    package = commands.add_parser(
+        "package", help="name each API Deployment after a hash of the API (before deploy)"
+    )
+    package.add_argument("template", help="template to read (e.g. build/packaged.yaml)")
+    package.add_argument("--output", required=True, help="template to write")
+    package.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="the parameters `aws cloudformation deploy` gets (the hash covers the API's)",
+    )
+    package.set_defaults(run=cmd_package)
+
+
 def add_stack_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--stack-name", default="dataproc")
     command.add_argument("--region", default="us-east-1")
@@ -461,8 +486,14 @@ def parser() -> argparse.ArgumentParser:
     get.add_argument("--cursor")
     get.add_argument("--limit", type=int)
     get.set_defaults(run=cmd_get)
+    add_package_command(commands)
     cli_observe.add_commands(commands)
     cli_iam.add_commands(commands)
+    add_cfn_deploy_command(commands)
+    return top
+
+
+def add_cfn_deploy_command(commands: Any) -> None:
     cfn = commands.add_parser(
         "cfn-deploy", help="deploy through an emulator's own CloudFormation API (LocalStack)"
     )
@@ -472,7 +503,6 @@ def parser() -> argparse.ArgumentParser:
     cfn.add_argument("--stack-name", default="dataproc")
     cfn.add_argument("--parameter", action="append", metavar="KEY=VALUE")
     cfn.set_defaults(run=cmd_cfn_deploy)
-    return top
 
 
 ERRORS: tuple[type[BaseException], ...] = (

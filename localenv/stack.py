@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localenv import build, cognito_users, emulator, template_loader
+from localenv import build, cognito_users, emulator, packaging, template_loader
 from localenv.deployer import Deployer, DeployResult, StackState, teardown
 from localenv.resources.base import DeployContext
 from localenv.template_loader import TemplateError
@@ -78,6 +78,9 @@ def deploy(
     state = StackState.load(workspace.state_file, options.stack_name, emulator_id)
     try:
         template = template_loader.load(options.template_path)
+        # The same Deployment renaming as `localenv package` for AWS: a changed API
+        # gets a new deployment, an unchanged one keeps its own.
+        packaging.hash_deployments(template, options.parameters)
         result = Deployer(ctx, template, options.parameters, state).deploy()
     except TemplateError as exc:
         raise type(exc)(f"{exc}{lint_findings(options.template_path)}") from exc

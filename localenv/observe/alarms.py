@@ -12,13 +12,23 @@ from __future__ import annotations
 import json
 import math
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from localenv.observe.alarm_messages import iso, notification
 from localenv.observe.clock import Clock
+from localenv.observe.metric_expression import MetricMathError
+from localenv.observe.metric_math import (
+    MetricMath,
+    MetricStat,
+    Series,
+    percentile,
+    statistic,
+)
 from localenv.observe.metrics import MetricKey, MetricStore
+
+__all__ = ["Alarm", "AlarmEngine", "evaluate", "judge", "percentile", "periods_of", "statistic"]
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "GreaterThanThreshold": lambda v, t: v > t,
@@ -32,16 +42,10 @@ WORDS = {
     "LessThanThreshold": "less than",
     "LessThanOrEqualToThreshold": "less than or equal to",
 }
-REGION_NAMES = {
-    "us-east-1": "US East (N. Virginia)",
-    "us-west-2": "US West (Oregon)",
-    "eu-west-1": "EU (Ireland)",
-    "eu-central-1": "EU (Frankfurt)",
-}
 
 
 class AlarmDefinitionError(ValueError):
-    """An alarm the local evaluator cannot evaluate (metric math, anomaly detection)."""
+    """An alarm the local evaluator cannot evaluate (anomaly detection, unsupported math)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Alarm:
     name: str
     arn: str
     description: str
-    key: MetricKey
+    key: MetricKey | None  # None for a metric-math alarm
     statistic: str  # "Sum", "Average", ... or "p99"
     extended: bool
     period: int
@@ -63,23 +67,54 @@ class Alarm:
     ok_actions: tuple[str, ...] = ()
     insufficient_actions: tuple[str, ...] = ()
     unit: str | None = None
+    math: MetricMath | None = None
+    metrics: tuple[dict[str, Any], ...] = ()  # the Metrics as DescribeAlarms returns them
 
     @classmethod
     def from_api(cls, raw: dict[str, Any]) -> Alarm:
-        if raw.get("Metrics") or raw.get("ThresholdMetricId"):
-            raise AlarmDefinitionError(f"{raw['AlarmName']}: metric math is not evaluated locally")
+        name = raw["AlarmName"]
+        if raw.get("ThresholdMetricId"):
+            raise AlarmDefinitionError(f"{name}: anomaly detection is not evaluated locally")
         if raw["ComparisonOperator"] not in COMPARE:
-            raise AlarmDefinitionError(f"{raw['AlarmName']}: {raw['ComparisonOperator']}")
+            raise AlarmDefinitionError(f"{name}: {raw['ComparisonOperator']}")
+        try:
+            return cls.of_math(raw) if raw.get("Metrics") else cls.of_metric(raw)
+        except MetricMathError as exc:
+            raise AlarmDefinitionError(f"{name}: {exc}") from exc
+
+    @classmethod
+    def of_metric(cls, raw: dict[str, Any]) -> Alarm:
         dims = {d["Name"]: d["Value"] for d in raw.get("Dimensions", [])}
         extended = raw.get("ExtendedStatistic")
-        return cls(
-            name=raw["AlarmName"],
-            arn=raw["AlarmArn"],
-            description=raw.get("AlarmDescription", ""),
+        statistic(extended or raw["Statistic"], [0.0])  # refuses an unknown statistic now
+        return cls.common(
+            raw,
             key=MetricKey.of(raw["Namespace"], raw["MetricName"], dims),
             statistic=extended or raw["Statistic"],
             extended=bool(extended),
             period=int(raw["Period"]),
+        )
+
+    @classmethod
+    def of_math(cls, raw: dict[str, Any]) -> Alarm:
+        math_ = MetricMath.from_api(raw["Metrics"])
+        return cls.common(
+            raw,
+            key=None,
+            statistic="",
+            extended=False,
+            period=math_.period,
+            math=math_,
+            metrics=tuple(raw["Metrics"]),
+        )
+
+    @classmethod
+    def common(cls, raw: dict[str, Any], **what: Any) -> Alarm:
+        return cls(
+            name=raw["AlarmName"],
+            arn=raw["AlarmArn"],
+            description=raw.get("AlarmDescription", ""),
+            **what,
             evaluation_periods=int(raw["EvaluationPeriods"]),
             datapoints_to_alarm=int(raw.get("DatapointsToAlarm") or raw["EvaluationPeriods"]),
             threshold=float(raw["Threshold"]),
@@ -93,30 +128,6 @@ class Alarm:
         )
 
 
-def statistic(name: str, samples: Sequence[float]) -> float:
-    """One period's value of a statistic over its samples (CloudWatch's definitions)."""
-    if name == "Sum":
-        return float(sum(samples))
-    if name == "Average":
-        return float(sum(samples)) / len(samples)
-    if name == "Minimum":
-        return float(min(samples))
-    if name == "Maximum":
-        return float(max(samples))
-    if name == "SampleCount":
-        return float(len(samples))
-    if name.startswith("p"):
-        return percentile(samples, float(name[1:]))
-    raise AlarmDefinitionError(f"statistic {name} is not evaluated locally")
-
-
-def percentile(samples: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile: the smallest sample with at least q% of samples at or below it."""
-    ordered = sorted(samples)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return float(ordered[rank - 1])
-
-
 @dataclass
 class Outcome:
     state: str
@@ -126,7 +137,12 @@ class Outcome:
 
 def evaluate(alarm: Alarm, periods: Sequence[Sequence[float]], current: str) -> Outcome:
     """The alarm's state over its last periods (newest first; an empty one is missing data)."""
-    values = [statistic(alarm.statistic, s) if s else None for s in periods]
+    return judge(alarm, [statistic(alarm.statistic, s) if s else None for s in periods], current)
+
+
+def judge(alarm: Alarm, datapoints: Sequence[float | None], current: str) -> Outcome:
+    """The alarm's state from its last datapoints (newest first; None is missing data)."""
+    values = list(datapoints)
     compare = COMPARE[alarm.comparison]
     present = [v for v in values if v is not None]
     breaching = sum(1 for v in present if compare(v, alarm.threshold))
@@ -163,60 +179,31 @@ def threshold_reason(alarm: Alarm, values: list[float | None], breaching: int, s
     )
 
 
-def periods_of(alarm: Alarm, store: MetricStore, now: float) -> list[list[float]]:
+def periods_of(
+    alarm: Alarm, store: MetricStore, now: float, key: MetricKey | None = None
+) -> list[list[float]]:
     """Samples of the last EvaluationPeriods complete periods, newest first."""
     end = math.floor(now / alarm.period) * alarm.period
+    key = key or alarm.key
+    assert key is not None  # a metric alarm has a key; metric math passes one
     return [
-        store.samples(alarm.key, end - (i + 1) * alarm.period, end - i * alarm.period)
+        store.samples(key, end - (i + 1) * alarm.period, end - i * alarm.period)
         for i in range(alarm.evaluation_periods)
     ]
 
 
-def notification(
-    alarm: Alarm, old: str, outcome: Outcome, when: float, account: str, region: str
-) -> dict[str, Any]:
-    """The JSON CloudWatch publishes to SNS for an alarm state change."""
-    namespace, metric = alarm.key.namespace, alarm.key.name
-    trigger: dict[str, Any] = {
-        "MetricName": metric,
-        "Namespace": namespace,
-        "StatisticType": "ExtendedStatistic" if alarm.extended else "Statistic",
-        ("ExtendedStatistic" if alarm.extended else "Statistic"): alarm.statistic.upper()
-        if not alarm.extended
-        else alarm.statistic,
-        "Unit": alarm.unit,
-        "Dimensions": [{"value": v, "name": k} for k, v in alarm.key.dimensions],
-        "Period": alarm.period,
-        "EvaluationPeriods": alarm.evaluation_periods,
-        "DatapointsToAlarm": alarm.datapoints_to_alarm,
-        "ComparisonOperator": alarm.comparison,
-        "Threshold": alarm.threshold,
-        "TreatMissingData": alarm.treat_missing,
-        "EvaluateLowSampleCountPercentile": "",
-    }
-    return {
-        "AlarmName": alarm.name,
-        "AlarmDescription": alarm.description or None,
-        "AWSAccountId": account,
-        "AlarmConfigurationUpdatedTimestamp": iso(when),
-        "NewStateValue": outcome.state,
-        "NewStateReason": outcome.reason,
-        "StateChangeTime": iso(when),
-        "Region": REGION_NAMES.get(region, region),
-        "AlarmArn": alarm.arn,
-        "OldStateValue": old,
-        "OKActions": list(alarm.ok_actions),
-        "AlarmActions": list(alarm.alarm_actions),
-        "InsufficientDataActions": list(alarm.insufficient_actions),
-        "Trigger": trigger,
-    }
+def datapoints_of(alarm: Alarm, store: MetricStore, now: float) -> list[float | None]:
+    """The alarm's datapoints for its last periods: the metric's statistic, or the math's result."""
+    if alarm.math is None:
+        return [statistic(alarm.statistic, s) if s else None for s in periods_of(alarm, store, now)]
 
+    def fetch(stat: MetricStat) -> Series:
+        periods = periods_of(alarm, store, now, stat.key)
+        return tuple(statistic(stat.stat, s) if s else None for s in periods)
 
-def iso(epoch: float) -> str:
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
-        + f".{int(epoch % 1 * 1000):03d}+0000"
-    )
+    result = alarm.math.evaluate(fetch)
+    assert isinstance(result, tuple)  # MetricMath.from_api checked it is a series
+    return list(result)
 
 
 @dataclass
@@ -269,7 +256,7 @@ class AlarmEngine:
     def evaluate_one(self, raw: dict[str, Any], now: float) -> Change | None:
         alarm = Alarm.from_api(raw)
         old = raw.get("StateValue", "INSUFFICIENT_DATA")
-        outcome = evaluate(alarm, periods_of(alarm, self.store, now), old)
+        outcome = judge(alarm, datapoints_of(alarm, self.store, now), old)
         if outcome.state == old:
             return None
         with self.cloudwatch_lock:

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,9 @@ import pytest
 import yaml
 from moto.server import ThreadedMotoServer
 
+from localenv import template_loader
 from localenv.build import build
+from localenv.packaging import DEPLOYMENT, hash_deployments
 from tests.template_model import ROOT, CfnLoader
 
 README = ROOT / "README.md"
@@ -72,12 +75,25 @@ def test_readme_package_command_uploads_the_artifact(s3_endpoint: str) -> None:
     )
     s3.create_bucket(Bucket="dataproc-artifacts")
     command = readme_command("aws cloudformation package")
-    subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, check=True)
+    rename = readme_command("localenv package")
+    # `localenv` is the project's console script; here, the same entry point from the sources.
+    params = readme_command("PARAMS=")
+    script = f'localenv() {{ "{sys.executable}" -m localenv "$@"; }}\n{params}\n{command}\n{rename}'
+    subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, check=True)
     output = re.search(r"--output-template-file\s+(\S+)", command)
-    assert output
+    renamed = re.search(r"--output\s+(\S+)", rename)
+    assert output and renamed
     packaged = yaml.load((ROOT / output.group(1)).read_text(), Loader=CfnLoader)
+    deployed = yaml.load((ROOT / renamed.group(1)).read_text(), Loader=CfnLoader)
+    # `localenv up` renames the source template's Deployment: the same id as for AWS.
+    source = template_loader.load(ROOT / "cloudformation" / "template.yaml")
+    overrides = dict(p.split("=", 1) for p in params.split('"')[1].split())
+    (local_id,) = hash_deployments(source, overrides).values()
+    assert [n for n, r in deployed["Resources"].items() if r["Type"] == DEPLOYMENT] == [local_id]
+    assert deployed["Resources"]["ApiStage"]["Properties"]["DeploymentId"] == {"Ref": local_id}
+    assert set(deployed["Resources"]) - {local_id} == set(packaged["Resources"]) - {"ApiDeployment"}
     artifact = (ROOT / "build/lambda/functions.zip").read_bytes()
-    functions = [r for r in packaged["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    functions = [r for r in deployed["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert len(functions) == 3
     for fn in functions:
         code = fn["Properties"]["Code"]

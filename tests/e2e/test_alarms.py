@@ -77,7 +77,8 @@ class HttpSubscriber:
     """An HTTP endpoint on loopback subscribed to the topic (SNS posts notifications to it)."""
 
     def __init__(self, stack: StackProcess, topic_arn: str):
-        received = self.received = []
+        received: list[dict[str, Any]] = []
+        self.received = received
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:

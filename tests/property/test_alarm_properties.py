@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from localenv.observe.alarms import Alarm, evaluate, statistic
+from localenv.observe.alarms import Alarm, datapoints_of, evaluate, statistic
+from localenv.observe.metrics import MetricKey, MetricStore
+
+ERRORS = MetricKey.of("AWS/Lambda", "Errors", {"FunctionName": "f"})
+REJECTED = MetricKey.of("DataProc", "RejectedTokens", {"service": "authorizer"})
 
 windows = st.lists(st.lists(st.floats(0, 100, allow_nan=False), max_size=5), min_size=1, max_size=6)
 
@@ -50,3 +55,55 @@ def test_percentiles_are_samples_and_ordered(samples: list[float]) -> None:
     p50, p99 = statistic("p50", samples), statistic("p99", samples)
     assert p50 in samples and p99 in samples
     assert min(samples) <= p50 <= p99 <= max(samples)
+
+
+def samples_in_minutes(periods: list[list[float]], key: MetricKey) -> MetricStore:
+    """Period i (newest first) of ``periods`` as samples in the i-th minute before 600 s."""
+    store = MetricStore()
+    for index, samples in enumerate(periods):
+        for offset, value in enumerate(samples):
+            store.add(key, 600.0 - 60 * (index + 1) + offset, value)
+    return store
+
+
+@given(windows, windows)
+def test_errors_minus_filled_rejections_is_the_difference_per_period(
+    errors: list[list[float]], rejected: list[list[float]]
+) -> None:
+    n = min(len(errors), len(rejected))
+    errors, rejected = errors[:n], rejected[:n]
+    store = samples_in_minutes(errors, ERRORS)
+    for key, value in samples_in_minutes(rejected, REJECTED).series.items():
+        for when, sample in value:
+            store.add(key, when, sample)
+    metric = {"Period": 60, "Stat": "Sum"}
+    math_alarm = Alarm.from_api(
+        {
+            "AlarmName": "m",
+            "AlarmArn": "arn",
+            "Metrics": [
+                {
+                    "Id": "e",
+                    "MetricStat": {"Metric": metric_of(ERRORS), **metric},
+                    "ReturnData": False,
+                },
+                {
+                    "Id": "r",
+                    "MetricStat": {"Metric": metric_of(REJECTED), **metric},
+                    "ReturnData": False,
+                },
+                {"Id": "f", "Expression": "e - FILL(r, 0)"},
+            ],
+            "EvaluationPeriods": n,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        }
+    )
+    expected = [(sum(e) - sum(r)) if e else None for e, r in zip(errors, rejected, strict=True)]
+    got = datapoints_of(math_alarm, store, 600.0)
+    assert got == pytest.approx(expected)
+
+
+def metric_of(key: MetricKey) -> dict[str, object]:
+    dims = [{"Name": k, "Value": v} for k, v in key.dimensions]
+    return {"Namespace": key.namespace, "MetricName": key.name, "Dimensions": dims}
