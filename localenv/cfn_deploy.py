@@ -30,6 +30,9 @@ from localenv import build, cfn_report, cfn_variant, emulator, template_loader
 EXECUTE_API_URL = re.compile(r"https://([a-z0-9]+)\.execute-api\.[^/]+/(.*)")
 WAIT = {"Delay": 2, "MaxAttempts": 150}  # five minutes, not the waiter's default hour
 ReportLine = Callable[[str], None]
+# UpdateStack's ValidationError for an unchanged template:
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStack.html
+NO_UPDATES = "No updates are to be performed"
 
 
 class Target(enum.Enum):
@@ -157,6 +160,8 @@ def apply_stack(cfn: Any, arguments: dict[str, Any], update: bool) -> str:
     try:
         call(**arguments)
     except ClientError as exc:
+        if update and NO_UPDATES in str(exc):
+            return ""  # `aws cloudformation deploy` says "No changes to deploy" and succeeds
         # One attempt only (no retries): a retried CreateStack after a 500 answers
         # AlreadyExistsException for the half-created stack, hiding the real error.
         reason = stuck_reason(cfn, name, f"{exc.operation_name} failed ({exc})")

@@ -4,6 +4,7 @@ the unauthenticated local-only variant (pure; CloudFormation answers from botoco
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -12,7 +13,10 @@ from botocore.stub import Stubber
 
 from localenv import cfn_report, cfn_variant
 from localenv.cfn_deploy import (
+    CfnDeployError,
+    CfnDeployOptions,
     Target,
+    announce,
     apply_stack,
     edition_from,
     local_api_url,
@@ -130,6 +134,19 @@ def test_wrong_edition_names_what_the_free_edition_fakes() -> None:
     assert wrong_edition(template, None) == []
 
 
+def test_a_wrong_edition_is_announced_before_anything_is_created(tmp_path: Path) -> None:
+    options = CfnDeployOptions(tmp_path, "http://127.0.0.1:4566", "http://x", tmp_path / "o")
+    template = packaged_template(TEMPLATE, "b", "k", Target.AS_IS)
+    said: list[str] = []
+    announce(template, FREE_4_14, options, said.append)
+    assert said[0].startswith("WRONG EDITION")
+    assert "TokenAuthorizer (AWS::ApiGateway::Authorizer)" in said[1]
+    assert "--target localstack-community" in said[2]
+    said.clear()
+    announce(template, LICENSED, options, said.append)
+    assert said == []
+
+
 def stubbed_cloudformation() -> tuple[Any, Stubber]:
     client = boto3.client(
         "cloudformation", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
@@ -148,6 +165,21 @@ def test_a_create_stack_500_that_leaves_the_stack_in_progress_is_reported_stuck(
         stuck = apply_stack(cfn, {"StackName": "s", "TemplateBody": "{}"}, update=False)
     assert stuck.startswith("the stack is CREATE_IN_PROGRESS after CreateStack failed")
     assert "InternalFailure" in stuck and "delete the stack" in stuck
+
+
+def test_an_unchanged_template_updates_nothing_and_is_no_error() -> None:
+    cfn, stubber = stubbed_cloudformation()
+    stubber.add_client_error("update_stack", "ValidationError", "No updates are to be performed.")
+    with stubber:
+        assert apply_stack(cfn, {"StackName": "s", "TemplateBody": "{}"}, update=True) == ""
+
+
+def test_a_create_stack_refusal_is_an_error_not_a_report() -> None:
+    cfn, stubber = stubbed_cloudformation()
+    stubber.add_client_error("create_stack", "ValidationError", "Template format error")
+    stubber.add_response("list_stacks", {"StackSummaries": []})
+    with stubber, pytest.raises(CfnDeployError, match=r"CreateStack: .*Template format error"):
+        apply_stack(cfn, {"StackName": "s", "TemplateBody": "{}"}, update=False)
 
 
 def test_unauthenticated_variant_drops_the_authorizer_and_cognito_only_in_the_copy() -> None:
