@@ -138,7 +138,11 @@ def render(report: DeployReport) -> list[str]:
     lines = [f"stack status: {report.stack_status}"]
     if report.stuck:
         lines.append(f"STUCK: {report.stuck}")
-    if report.edition is not None:
+    if report.edition is None:
+        lines.append(
+            "emulator: not LocalStack, or /_localstack/info did not answer: capabilities unknown"
+        )
+    else:
         lines += render_edition(report.edition)
     for outcome in Outcome:
         found = report.of(outcome)

@@ -118,6 +118,12 @@ def test_report_json_records_the_same() -> None:
     assert recorded["Edition"]["authorizers"] is False
 
 
+def test_an_unknown_emulator_is_said_to_be_unknown() -> None:
+    text = cfn_report.render(cfn_report.DeployReport("CREATE_COMPLETE", None))
+    assert "capabilities unknown" in text[1]
+    assert text[-1] == "verdict: deployed as on AWS"
+
+
 def test_a_fallback_with_no_reason_is_still_a_fallback() -> None:
     resource = dict(STACK_RESOURCES[1], ResourceStatusReason="")
     assert cfn_report.outcome_of(resource, {}).outcome is cfn_report.Outcome.FALLBACK
