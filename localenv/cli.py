@@ -352,10 +352,15 @@ def cmd_cfn_deploy(args: argparse.Namespace) -> int:
         outputs_file=Path(args.outputs),
         stack_name=args.stack_name,
         parameters=dict(p.split("=", 1) for p in args.parameter or []),
+        target=cfn_deploy.Target(args.target),
     )
-    outputs = cfn_deploy.deploy(options)
+    try:
+        outputs = cfn_deploy.deploy(options, say)
+    except cfn_deploy.CfnDeployError as exc:
+        raise CliError(str(exc)) from exc
     say(json.dumps(outputs, indent=2))
-    return 0
+    # Anything short of "every resource deployed as on AWS" is a failed deploy.
+    return 0 if outputs["Deploy"]["Complete"] else 1
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -502,6 +507,12 @@ def add_cfn_deploy_command(commands: Any) -> None:
     cfn.add_argument("--outputs", default=".localenv/cfn-outputs.json")
     cfn.add_argument("--stack-name", default="dataproc")
     cfn.add_argument("--parameter", action="append", metavar="KEY=VALUE")
+    cfn.add_argument(
+        "--target",
+        choices=[t.value for t in cfn_deploy.Target],
+        default=cfn_deploy.Target.AS_IS.value,
+        help="localstack-community: an unauthenticated, local-only variant (no authorizer)",
+    )
     cfn.set_defaults(run=cmd_cfn_deploy)
 
 

@@ -13,6 +13,8 @@ import jsonschema
 import pytest
 import yaml
 
+from localenv.cfn_deploy import Target
+from localenv.cfn_variant import is_local_endpoint
 from tests.docker.conftest import COMPOSE_FILE
 from tests.template_model import ROOT
 
@@ -123,3 +125,21 @@ def test_compose_stack_serves_the_readme_lines(compose_outputs: Path) -> None:
         timeout=900,
     )
     assert result.returncode == 0
+
+
+def test_compose_runs_the_localstack_release_tox_measures() -> None:
+    """What README's LocalStack table says was measured (`tox -e localstack`) is the
+    release the compose profile runs."""
+    pinned = re.search(r"localstack-core\[runtime\]==([\w.]+)", (ROOT / "tox.ini").read_text())
+    assert pinned
+    image = compose()["services"]["localstack"]["image"]
+    assert VARIABLE_DEFAULT.sub(lambda m: m.group(1), image).endswith(f":{pinned.group(1)}")
+    assert f"LocalStack {pinned.group(1)}" in README.read_text()
+
+
+def test_compose_deploy_job_uses_a_cfn_deploy_target_on_a_local_endpoint() -> None:
+    command = compose()["services"]["localstack-deploy"]["command"]
+    target = VARIABLE_DEFAULT.sub(lambda m: m.group(1), command[command.index("--target") + 1])
+    assert target in {t.value for t in Target}
+    endpoint = command[command.index("--endpoint-url") + 1]
+    assert is_local_endpoint(endpoint)  # the unauthenticated variant may go there, nowhere else
