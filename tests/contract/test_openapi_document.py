@@ -182,3 +182,9 @@ def test_every_gateway_error_body_is_documented(error: GatewayError) -> None:
         if answer.get("$ref", "").endswith(f"/{GATEWAY_RESPONSES[error]}")
     }
     assert statuses == {str(error.status)}
+
+
+def test_every_operation_documents_the_10_mb_gateway_limit() -> None:
+    for path in spec_dict()["paths"].values():
+        for op in path.values():
+            assert "413" in op["responses"]
