@@ -31,7 +31,6 @@ def schemathesis_command(base_url: str, report_dir: Path) -> list[str]:
         str(DOCUMENT),
         "--url",
         base_url,
-        "--continue-on-failure",
         "--report",
         "junit",
         "--report-dir",
