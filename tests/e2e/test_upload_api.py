@@ -1,16 +1,44 @@
 """The upload API end to end: real HTTP to the local gateway, real Cognito tokens, the real
-handlers in awslambdaric workers, and the table read back through boto3."""
+handlers in awslambdaric workers, and the table read back through boto3.
+
+Every response here is checked against the API's OpenAPI document (tests/contract/document.py)
+as it arrives: through the module's own ``api_client`` and through ``http``.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import requests
 
 from localenv import emulator
 from localenv.pytest_plugin import ApiClient, new_user
+from tests.contract.document import check_response
+
+
+def contract_client(endpoint: str, token: str | None) -> ApiClient:
+    client = ApiClient(endpoint, token)
+    client.hooks["response"].append(check_response)
+    return client
+
+
+@pytest.fixture
+def api_client(localenv_stack: dict[str, Any], localenv_token: str) -> Iterator[ApiClient]:
+    """The plugin's client, with every response checked against the OpenAPI document."""
+    with contract_client(localenv_stack["ApiEndpoint"], localenv_token) as client:
+        yield client
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    """A plain session (no token) whose responses are checked against the OpenAPI document."""
+    with requests.Session() as session:
+        session.hooks["response"].append(check_response)
+        yield session
 
 
 def table_items(outputs: dict[str, Any], upload_id: str) -> list[dict[str, Any]]:
@@ -111,7 +139,7 @@ def test_invalid_utf8_detail_names_the_byte_offset(api_client: ApiClient) -> Non
 def test_owners_are_isolated(api_client: ApiClient, localenv_stack: dict[str, Any]) -> None:
     mine = post(api_client, b"private\n").json()["uploadId"]
     other = new_user(localenv_stack)
-    with ApiClient(localenv_stack["ApiEndpoint"], other.token) as theirs:
+    with contract_client(localenv_stack["ApiEndpoint"], other.token) as theirs:
         assert theirs.get(mine).status_code == 404
         assert theirs.get("").json()["uploads"] == []
         same = post(theirs, b"private\n")
@@ -119,13 +147,13 @@ def test_owners_are_isolated(api_client: ApiClient, localenv_stack: dict[str, An
         assert same.json()["uploadId"] != mine
 
 
-def test_missing_and_bad_tokens(localenv_stack: dict[str, Any]) -> None:
+def test_missing_and_bad_tokens(localenv_stack: dict[str, Any], http: requests.Session) -> None:
     url = localenv_stack["ApiEndpoint"]
-    missing = requests.post(url, data=b"x", headers={"Content-Type": "text/plain"}, timeout=30)
+    missing = http.post(url, data=b"x", headers={"Content-Type": "text/plain"}, timeout=30)
     assert (missing.status_code, missing.text) == (401, '{"message":"Unauthorized"}')
-    bad = requests.get(url, headers={"Authorization": "Bearer not.a.token"}, timeout=30)
+    bad = http.get(url, headers={"Authorization": "Bearer not.a.token"}, timeout=30)
     assert (bad.status_code, bad.text) == (401, '{"message":"Unauthorized"}')
-    forged = requests.get(
+    forged = http.get(
         url,
         timeout=30,
         headers={
@@ -142,19 +170,23 @@ def test_missing_and_bad_tokens(localenv_stack: dict[str, Any]) -> None:
     assert forged.status_code == 401
 
 
-def test_unknown_route_and_method(localenv_stack: dict[str, Any], localenv_token: str) -> None:
+def test_unknown_route_and_method(
+    localenv_stack: dict[str, Any], localenv_token: str, http: requests.Session
+) -> None:
     base = localenv_stack["ApiEndpoint"].rsplit("/", 1)[0]
     auth = {"Authorization": f"Bearer {localenv_token}"}
     for method, path in (("GET", "/nothing"), ("DELETE", "/dataproc"), ("GET", "/../x")):
-        response = requests.request(method, base + path, headers=auth, timeout=30)
+        response = http.request(method, base + path, headers=auth, timeout=30)
         assert response.status_code == 403
         assert response.text == '{"message":"Missing Authentication Token"}'
-    wrong_stage = requests.get(base.rsplit("/", 1)[0] + "/dev/dataproc", headers=auth, timeout=30)
+    wrong_stage = http.get(base.rsplit("/", 1)[0] + "/dev/dataproc", headers=auth, timeout=30)
     assert wrong_stage.status_code == 403
 
 
-def test_body_over_10_mb_is_413(localenv_stack: dict[str, Any], localenv_token: str) -> None:
-    response = requests.post(
+def test_body_over_10_mb_is_413(
+    localenv_stack: dict[str, Any], localenv_token: str, http: requests.Session
+) -> None:
+    response = http.post(
         localenv_stack["ApiEndpoint"],
         data=b"z" * (10 * 1024 * 1024 + 1),
         headers={"Authorization": f"Bearer {localenv_token}", "Content-Type": "text/plain"},
@@ -163,11 +195,13 @@ def test_body_over_10_mb_is_413(localenv_stack: dict[str, Any], localenv_token: 
     assert response.status_code == 413
 
 
-def test_cors_preflight_and_cors_on_gateway_errors(localenv_stack: dict[str, Any]) -> None:
+def test_cors_preflight_and_cors_on_gateway_errors(
+    localenv_stack: dict[str, Any], http: requests.Session
+) -> None:
     url = localenv_stack["ApiEndpoint"]
-    preflight = requests.options(url, timeout=30)
+    preflight = http.options(url, timeout=30)
     assert preflight.status_code == 204
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
-    denied = requests.get(url, timeout=30)
+    denied = http.get(url, timeout=30)
     assert denied.status_code == 401
     assert denied.headers["Access-Control-Allow-Origin"] == "*"
