@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from handlers.observability import logger as make_logger
-from handlers.policy import authorizer_response, stage_wildcard
+from handlers.policy import MethodArnError, authorizer_response, stage_wildcard
 from handlers.settings import AuthSettings, auth_settings
 from handlers.tokens import (
     JwksCache,
@@ -56,7 +56,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     config = auth_settings(os.environ)
     try:
         response = authorize(event, config, jwks_cache(config.jwks_url))
-    except TokenRejectedError as exc:
+    except (TokenRejectedError, MethodArnError) as exc:
         logger.info("token rejected", extra={"reason": str(exc)})
         raise Exception("Unauthorized") from None  # noqa: TRY002 - API Gateway matches this text
     effect = response["policyDocument"]["Statement"][0]["Effect"]

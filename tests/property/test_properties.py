@@ -258,14 +258,14 @@ class RecordingClient:
 def test_a_replay_writes_nothing_new(dynamodb: Any, lines: list[str], owner: str) -> None:
     body = "\n".join(lines).encode()
     upload = build_upload(owner, "n", body, lines)
-    processor.store_upload(UploadWriter(dynamodb, TABLE), upload)
+    processor.store_upload(UploadWriter(dynamodb, TABLE), upload, "req-1")
     before = dynamodb.query(
         TableName=TABLE,
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": f"UPLOAD#{upload.upload_id}"}},
     )
     recording = RecordingClient(dynamodb)
-    replay = processor.store_upload(UploadWriter(recording, TABLE), upload)
+    replay = processor.store_upload(UploadWriter(recording, TABLE), upload, "req-2")
     after = dynamodb.query(
         TableName=TABLE,
         KeyConditionExpression="pk = :pk",

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
+import socket
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +18,10 @@ from cryptography.hazmat.primitives import serialization
 
 from handlers.settings import AuthSettings
 from handlers.tokens import (
+    JWKS_FETCH_DEADLINE_SECONDS,
+    JWKS_MAX_BYTES,
     JWKS_REFETCH_SECONDS,
+    JWKS_SOCKET_TIMEOUT_SECONDS,
     MAX_TOKEN_CHARS,
     JwksCache,
     TokenRejectedError,
@@ -121,7 +129,7 @@ def test_leeway_admits_recently_expired_and_early_nbf() -> None:
 
 
 def test_future_nbf_is_rejected() -> None:
-    assert "not yet valid" in rejected(KEY.sign(access_claims(nbf=NOW + 5)))
+    assert "nbf" in rejected(KEY.sign(access_claims(nbf=NOW + 5)))
     assert verify(KEY.sign(access_claims(nbf=NOW)))
 
 
@@ -245,3 +253,172 @@ def test_non_rsa_and_non_signature_keys_are_ignored() -> None:
 
 def test_header_not_json_is_rejected() -> None:
     assert "unreadable" in rejected("bm90anNvbg.e30.c2ln")
+
+
+# Defect 7: finite numbers only; iat no later than now + leeway.
+
+
+@pytest.mark.parametrize("exp", [float("nan"), float("inf"), 10**400, "9999999999", True])
+def test_exp_must_be_a_finite_number(exp: Any) -> None:
+    assert "exp" in rejected(KEY.sign(access_claims(exp=exp)))
+
+
+@pytest.mark.parametrize("nbf", [float("nan"), 10**400, "0"])
+def test_nbf_must_be_a_finite_number(nbf: Any) -> None:
+    assert "nbf" in rejected(KEY.sign(access_claims(nbf=nbf)))
+
+
+def test_iat_in_the_future_is_rejected_beyond_the_leeway() -> None:
+    assert "iat" in rejected(KEY.sign(access_claims(iat=NOW + 365 * 86400)))
+    assert "iat" in rejected(KEY.sign(access_claims(iat=NOW + 1)))
+    assert "iat" in rejected(KEY.sign(access_claims(iat=float("nan"))))
+    assert verify(KEY.sign(access_claims(iat=NOW)))
+    leeway = AuthSettings(ISSUER, CLIENT_ID, "unused", None, 30)
+    assert verify(KEY.sign(access_claims(iat=NOW + 30)), leeway)
+    assert "iat" in rejected(KEY.sign(access_claims(iat=NOW + 31)), leeway)
+
+
+def test_exp_and_nbf_boundaries_with_leeway() -> None:
+    leeway = AuthSettings(ISSUER, CLIENT_ID, "unused", None, 30)
+    assert verify(KEY.sign(access_claims(exp=NOW - 29)), leeway)
+    assert "exp" in rejected(KEY.sign(access_claims(exp=NOW - 30)), leeway)
+    assert "exp" in rejected(KEY.sign(access_claims(exp=NOW)))
+    assert verify(KEY.sign(access_claims(exp=NOW + 1)))
+    assert verify(KEY.sign(access_claims(nbf=NOW + 30)), leeway)
+    assert "nbf" in rejected(KEY.sign(access_claims(nbf=NOW + 31)), leeway)
+
+
+# Defect 6: every JWKS failure is a rejection, within a total deadline.
+
+
+class RawServer:
+    """A loopback TCP server that answers every connection with ``reply(conn)``."""
+
+    def __init__(self, reply: Callable[[socket.socket], None]):
+        self.reply = reply
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/jwks.json"
+
+    def serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.sock.accept()
+                with conn:
+                    conn.recv(65536)
+                    with contextlib.suppress(OSError):
+                        self.reply(conn)
+
+    def __enter__(self) -> RawServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.sock.close()
+
+
+def http_head(length: int) -> bytes:
+    return f"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n".encode()
+
+
+def test_a_bad_status_line_is_a_rejection() -> None:
+    def bad_status(conn: socket.socket) -> None:
+        conn.sendall(b"SPDY/9 what\r\n\r\n")
+
+    with RawServer(bad_status) as server, pytest.raises(TokenRejectedError, match="unavailable"):
+        JwksCache(server.url).key_for(KEY.kid)
+
+
+def test_a_server_that_drips_is_cut_at_the_total_deadline() -> None:
+    body = json.dumps(jwks(KEY)).encode()
+
+    def drip(conn: socket.socket) -> None:
+        conn.sendall(http_head(len(body)))
+        for byte in body:
+            conn.sendall(bytes([byte]))
+            time.sleep(0.01)
+
+    ticks = iter(range(0, 10_000))  # one second per reading of the clock
+    with RawServer(drip) as server, pytest.raises(TokenRejectedError, match="deadline"):
+        fetch_jwks(server.url, lambda: float(next(ticks)))
+
+
+def test_a_body_over_the_cap_is_a_rejection() -> None:
+    big = b" " * (JWKS_MAX_BYTES + 1)
+
+    def send_big(conn: socket.socket) -> None:
+        conn.sendall(http_head(len(big)) + big)
+
+    with RawServer(send_big) as server, pytest.raises(TokenRejectedError, match="larger"):
+        fetch_jwks(server.url)
+
+
+def test_a_body_at_the_cap_is_read() -> None:
+    document = json.dumps(jwks(KEY)).encode()
+    padded = document + b" " * (JWKS_MAX_BYTES - len(document))
+
+    def send(conn: socket.socket) -> None:
+        conn.sendall(http_head(len(padded)) + padded)
+
+    with RawServer(send) as server:
+        assert fetch_jwks(server.url)["keys"][0]["kid"] == KEY.kid
+
+
+def test_a_server_that_never_answers_times_out_as_a_rejection() -> None:
+    def hang(conn: socket.socket) -> None:
+        time.sleep(JWKS_SOCKET_TIMEOUT_SECONDS * 3)
+
+    with RawServer(hang) as server, pytest.raises(TokenRejectedError, match="JWKS unavailable"):
+        JwksCache(server.url).key_for(KEY.kid)
+
+
+def test_the_socket_and_total_timeouts_fit_the_authorizer() -> None:
+    # The authorizer runs 5 s; a fetch overruns its deadline by one socket wait at most.
+    assert JWKS_FETCH_DEADLINE_SECONDS + JWKS_SOCKET_TIMEOUT_SECONDS <= 3.0
+    assert JWKS_SOCKET_TIMEOUT_SECONDS > 0
+
+
+@pytest.mark.parametrize("document", [{"keys": 5}, {"keys": "abc"}, {}, {"keys": {"a": 1}}])
+def test_a_jwks_without_a_list_of_keys_is_a_rejection(document: dict[str, Any]) -> None:
+    jwks_cache = JwksCache("u", lambda _url: document, lambda: 0.0)
+    with pytest.raises(TokenRejectedError, match="keys"):
+        jwks_cache.key_for(KEY.kid)
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000, b"\xff", b"[]", b"not json"])
+def test_a_jwks_that_is_not_a_json_object_is_a_rejection(body: bytes) -> None:
+    def send(conn: socket.socket) -> None:
+        conn.sendall(http_head(len(body)) + body)
+
+    with RawServer(send) as server, pytest.raises(TokenRejectedError):
+        JwksCache(server.url).key_for(KEY.kid)
+
+
+def test_the_last_good_keys_survive_a_refetch_that_returns_none() -> None:
+    documents = [jwks(KEY), {"keys": []}, {"keys": [{"kty": "oct", "kid": "x", "k": "YQ"}]}]
+    clock = Clock()
+    jwks_cache = JwksCache("u", lambda _url: documents.pop(0), clock)
+    assert jwks_cache.key_for(KEY.kid)
+    for _ in range(2):
+        clock.now += JWKS_REFETCH_SECONDS
+        with pytest.raises(TokenRejectedError):
+            jwks_cache.key_for("unknown")
+        assert jwks_cache.key_for(KEY.kid)
+    assert documents == []
+
+
+def test_refetch_waits_exactly_the_interval() -> None:
+    jwks_cache, fetch, clock = cache(KEY)
+    jwks_cache.key_for(KEY.kid)
+    clock.now += JWKS_REFETCH_SECONDS - 0.001
+    with pytest.raises(TokenRejectedError):
+        jwks_cache.key_for("unknown")
+    assert fetch.calls == 1
+    clock.now += 0.001
+    with pytest.raises(TokenRejectedError):
+        jwks_cache.key_for("unknown")
+    assert fetch.calls == 2
+    assert JWKS_REFETCH_SECONDS == 10.0
