@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
+import hashlib
 import json
 from typing import Any
 
@@ -292,3 +293,41 @@ def test_a_missing_chunk_is_an_error_not_a_short_page(dynamodb: Any) -> None:
         reader.read_lines(store_reader, upload.upload_id, 1, 40, reader.PageBudget(10**6))
     with pytest.raises(reader.MissingLinesError):
         reader.read_lines(store_reader, upload.upload_id, second.first, 1, reader.PageBudget(99))
+
+
+# Issue 16, gaps 5 and 6: full pages, and every public field in every answer.
+
+
+def test_every_page_but_the_last_holds_exactly_limit_lines(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    lines = [f"{n:05d} " + "y" * 60 for n in range(3000)]  # several 64 KiB chunks
+    upload_id = store(dynamodb, ALICE, lines)
+    sizes: list[int] = []
+    _, page = get(context, ALICE, upload_id, limit="1100")
+    while True:
+        sizes.append(len(page["data"]))
+        if not page["nextCursor"]:
+            break
+        _, page = get(context, ALICE, upload_id, limit="1100", cursor=page["nextCursor"])
+    assert sizes == [1100, 1100, 800]
+
+
+def test_get_and_list_answer_every_public_field(dynamodb: Any, context: LambdaContext) -> None:
+    body_lines = ["one", "two"]
+    upload_id = store(dynamodb, ALICE, body_lines, name="n.txt")
+    body = "\n".join(body_lines).encode()
+    expected = {
+        "uploadId": upload_id,
+        "name": "n.txt",
+        "lines": 2,
+        "bytes": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "status": "COMPLETE",
+        "createdAt": "2026-11-27T10:00:00.000Z",
+    }
+    status, page = get(context, ALICE, upload_id)
+    assert status == 200
+    assert page == {**expected, "firstLine": 1, "data": body_lines, "nextCursor": None}
+    status, listing = get(context, ALICE)
+    assert listing == {"uploads": [expected], "nextCursor": None}

@@ -26,6 +26,7 @@ from handlers.tokens import (
     JwksCache,
     TokenRejectedError,
     bearer_token,
+    check_claims,
     fetch_jwks,
     verify_access_token,
 )
@@ -371,7 +372,7 @@ def test_a_server_that_never_answers_times_out_as_a_rejection() -> None:
     def hang(conn: socket.socket) -> None:
         time.sleep(JWKS_SOCKET_TIMEOUT_SECONDS * 3)
 
-    with RawServer(hang) as server, pytest.raises(TokenRejectedError, match="JWKS unavailable"):
+    with RawServer(hang) as server, pytest.raises(TokenRejectedError, match="timed out"):
         JwksCache(server.url).key_for(KEY.kid)
 
 
@@ -422,3 +423,98 @@ def test_refetch_waits_exactly_the_interval() -> None:
         jwks_cache.key_for("unknown")
     assert fetch.calls == 2
     assert JWKS_REFETCH_SECONDS == 10.0
+
+
+# Issue 16, gaps 1-4 and 10: each rule on its own.
+
+
+@pytest.mark.parametrize("sub", ["", 5, ["x"], None])
+def test_sub_must_be_a_non_empty_string(sub: Any) -> None:
+    # PyJWT refuses some non-string subs itself; check_claims must refuse them all.
+    with pytest.raises(TokenRejectedError, match="no sub"):
+        check_claims({**access_claims(), "sub": sub}, CONFIG, NOW)
+
+
+def test_keys_without_alg_or_use_are_taken_as_rs256_signature_keys() -> None:
+    bare = {k: v for k, v in KEY.jwk().items() if k not in {"alg", "use"}}
+    jwks_cache = JwksCache("u", lambda _url: {"keys": [bare]}, lambda: 0.0)
+    assert verify_access_token(KEY.sign(access_claims()), CONFIG, jwks_cache, NOW)
+
+
+@pytest.mark.parametrize(
+    "ignored",
+    [
+        {"kty": "oct", "kid": "sym", "k": "c2VjcmV0"},
+        {**OTHER.jwk(), "use": "enc"},
+        {**OTHER.jwk(), "alg": "RS512"},
+        {**OTHER.jwk(), "kid": 7},
+        "not a key",
+    ],
+)
+def test_an_ignored_key_before_the_valid_one_does_not_hide_it(ignored: Any) -> None:
+    document = {"keys": [ignored, KEY.jwk()]}
+    jwks_cache = JwksCache("u", lambda _url: document, lambda: 0.0)
+    assert jwks_cache.key_for(KEY.kid)
+    kid = ignored.get("kid") if isinstance(ignored, dict) else None
+    if isinstance(kid, str):
+        with pytest.raises(TokenRejectedError):
+            jwks_cache.key_for(kid)
+
+
+def test_an_https_jwks_url_is_fetched_not_refused() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]
+    with pytest.raises(OSError) as caught:  # connection refused: it was tried
+        fetch_jwks(f"https://127.0.0.1:{port}/jwks.json")
+    assert not isinstance(caught.value, TokenRejectedError)
+
+
+def test_expiry_is_checked_against_the_injected_clock_not_the_wall_clock() -> None:
+    wall = int(time.time())
+    past = access_claims(exp=wall - 3600, iat=wall - 7200, nbf=wall - 7200)
+    assert verify(KEY.sign(past), now=wall - 3700)
+    future = access_claims(exp=wall + 9000, iat=wall + 3600, nbf=wall + 3600)
+    assert verify(KEY.sign(future), now=wall + 3600)
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("Bearer a.b.c", True),
+        ("bearer\ta.b.c", True),
+        ("BEARER   a.b.c  ", True),
+        ("Bearera.b.c", False),
+        ("Bearer", False),
+        ("Bearer a.b.c d", False),
+        ("Basic a.b.c", False),
+        ("Bearer a.b+c.d", False),
+        ("Bearer a.b/c.d", False),
+        ("Bearer a.b.c=", False),
+        ("Bearer a.b", False),
+        ("Bearer .b.c", False),
+    ],
+)
+def test_the_authorization_header_shape(value: str, accepted: bool) -> None:
+    if accepted:
+        assert bearer_token({"Authorization": value}) == "a.b.c"
+    else:
+        with pytest.raises(TokenRejectedError):
+            bearer_token({"Authorization": value})
+
+
+def test_the_token_length_limit_is_8192_characters() -> None:
+    at_limit = "a." + "b" * (MAX_TOKEN_CHARS - 4) + ".c"
+    assert len(at_limit) == MAX_TOKEN_CHARS == 8192
+    assert bearer_token({"Authorization": f"Bearer {at_limit}"}) == at_limit
+    over = "a." + "b" * (MAX_TOKEN_CHARS - 3) + ".c"
+    with pytest.raises(TokenRejectedError):
+        bearer_token({"Authorization": f"Bearer {over}"})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [None, {}, {"Authorization": 5}, {"authorization": "Bearer a.b.c", "AUTHORIZATION": "x"}],
+)
+def test_no_single_string_authorization_header_is_a_rejection(headers: Any) -> None:
+    with pytest.raises(TokenRejectedError):
+        bearer_token(headers)
