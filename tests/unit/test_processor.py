@@ -518,3 +518,11 @@ def test_printable_names_are_kept(dynamodb: Any, context: LambdaContext, name: s
 def test_a_name_over_256_characters_is_400(dynamodb: Any, context: LambdaContext) -> None:
     assert invoke(post(b"x", name="a" * 257), context)[0] == 400
     assert invoke(post(b"x", name=""), context)[0] == 400
+
+
+def test_a_pause_exactly_as_long_as_the_time_left_is_refused() -> None:
+    clock = FakeClock(now=0.0)
+    backoff = Backoff(Deadline(0.5, clock), 0.5, 2.0, clock.sleep, UpperBound())
+    with pytest.raises(StorageThrottledError):
+        backoff.pause(0, "throttled")
+    assert clock.now == 0.0

@@ -28,6 +28,7 @@ from handlers.tokens import (
     bearer_token,
     check_claims,
     fetch_jwks,
+    read_until,
     verify_access_token,
 )
 from tests.jwks_server import serving
@@ -521,3 +522,24 @@ def test_the_token_length_limit_is_8192_characters() -> None:
 def test_no_single_string_authorization_header_is_a_rejection(headers: Any) -> None:
     with pytest.raises(TokenRejectedError):
         bearer_token(headers)
+
+
+class Pieces:
+    """A response whose body arrives in the given pieces."""
+
+    def __init__(self, *pieces: bytes):
+        self.pieces = list(pieces)
+
+    def read1(self, _size: int) -> bytes:
+        return self.pieces.pop(0) if self.pieces else b""
+
+
+def test_a_body_read_by_its_deadline_is_in_time_and_one_after_it_is_not() -> None:
+    assert read_until(Pieces(b'{"keys"', b":[]}"), 2.0, lambda: 2.0) == b'{"keys":[]}'
+    with pytest.raises(TokenRejectedError, match="deadline"):
+        read_until(Pieces(b'{"keys"', b":[]}"), 2.0, lambda: 2.001)
+
+
+def test_an_access_token_with_an_aud_claim_is_judged_on_client_id() -> None:
+    # Cognito access tokens carry client_id, not aud; an aud present is not checked.
+    assert verify(KEY.sign(access_claims(aud="something-else")))
