@@ -9,6 +9,7 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.Exp
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from collections import Counter
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from handlers import processor, reader
-from handlers.records import build_upload
+from handlers.records import build_upload, pack_lines
 from handlers.storage import UploadReader, UploadWriter
 from tests.unit.conftest import TABLE
 from tests.unit.dynamodb_calls import Recorder
@@ -38,7 +39,9 @@ def lines_of(count: int, width: int = 40) -> list[str]:
 
 
 def stored(client: Any, lines: list[str], request: str = "r1") -> str:
+    """Store ``lines`` in chunks of about 100 bytes: many chunks from little data."""
     upload = build_upload(OWNER, "f", "\n".join(lines).encode(), lines)
+    upload = dataclasses.replace(upload, chunks=tuple(pack_lines(lines, target=100)))
     when = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=datetime.UTC)
     processor.store_upload(UploadWriter(client, TABLE), upload, request, clock=lambda: when)
     return upload.upload_id
@@ -51,15 +54,15 @@ def recorder(dynamodb: Any) -> Recorder:
 
 def exercise(dynamodb: Any) -> None:
     """Every DynamoDB request the handlers make: a multi-batch upload, a replay, reads."""
-    lines = lines_of(60_000)
+    lines = lines_of(120)
     upload_id = stored(dynamodb, lines)
     stored(dynamodb, lines, "r2")
     store = UploadReader(dynamodb, TABLE)
     assert store.get_meta(upload_id)
     page = store.list_uploads(OWNER, 1, None)
     assert page.items
-    got = reader.read_lines(store, upload_id, 2, 2000, reader.PageBudget(10**7))
-    assert got == lines[1:2001]
+    got = reader.read_lines(store, upload_id, 2, 100, reader.PageBudget(10**7))
+    assert got == lines[1:101]
 
 
 def test_every_placeholder_is_defined_and_every_definition_used(
@@ -107,7 +110,7 @@ def test_every_query_is_limited(dynamodb: Any, recorder: Recorder) -> None:
 def test_batches_hold_at_most_25_items_and_each_item_is_written_once(
     dynamodb: Any, recorder: Recorder
 ) -> None:
-    lines = lines_of(60_000)
+    lines = lines_of(120)
     stored(dynamodb, lines)
     batches = [b["RequestItems"][TABLE] for b in recorder.of("BatchWriteItem")]
     sizes = [len(batch) for batch in batches]
