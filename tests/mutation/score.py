@@ -65,7 +65,7 @@ def report(by_file: dict[str, dict[str, str]], skip: dict[str, str]) -> float:
         )
         counted = counts["killed"] + counts["survived"]
         total.update(counts)
-        score = 100 * counts["killed"] / counted if counted else 100.0
+        score = 100 * counts["killed"] / counted if counted else float("nan")
         print(
             f"{name:32} {counts['killed']:>7} {counted:>8} {counts['equivalent']:>6} "
             f"{counts['not run']:>8} {score:>6.1f}%"

@@ -526,3 +526,31 @@ def test_a_pause_exactly_as_long_as_the_time_left_is_refused() -> None:
     with pytest.raises(StorageThrottledError):
         backoff.pause(0, "throttled")
     assert clock.now == 0.0
+
+
+def test_refused_puts_pause_longer_each_attempt(dynamodb: Any) -> None:
+    clock = FakeClock(now=0.0)
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.sleep(seconds)
+
+    backoff = Backoff(Deadline(100.0, clock), 0.05, 2.0, sleep, UpperBound())
+    client = FailingPuts(dynamodb, "ThrottlingException", failures=3)
+    assert processor.store_upload(UploadWriter(client, TABLE, backoff), many_lines_upload(3), "r")
+    assert sleeps == [0.05, 0.1, 0.2]
+
+
+def test_unprocessed_batches_pause_longer_each_round(dynamodb: Any) -> None:
+    clock = FakeClock(now=0.0)
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.sleep(seconds)
+
+    backoff = Backoff(Deadline(100.0, clock), 0.05, 2.0, sleep, UpperBound())
+    writer = UploadWriter(ThrottlingBatches(dynamodb, rounds=3), TABLE, backoff)
+    assert processor.store_upload(writer, many_lines_upload(), "r").created
+    assert sleeps == [0.05, 0.1, 0.2]

@@ -293,6 +293,12 @@ def test_a_missing_chunk_is_an_error_not_a_short_page(dynamodb: Any) -> None:
         reader.read_lines(store_reader, upload.upload_id, 1, 40, reader.PageBudget(10**6))
     with pytest.raises(reader.MissingLinesError):
         reader.read_lines(store_reader, upload.upload_id, second.first, 1, reader.PageBudget(99))
+    for chunk in upload.chunks:
+        dynamodb.delete_item(
+            TableName=TABLE, Key={"pk": {"S": "UPLOAD#" + upload.upload_id}, "sk": {"S": chunk.sk}}
+        )
+    with pytest.raises(reader.MissingLinesError):
+        reader.read_lines(store_reader, upload.upload_id, 1, 1, reader.PageBudget(99))
 
 
 # Issue 16, gaps 5 and 6: full pages, and every public field in every answer.

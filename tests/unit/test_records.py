@@ -107,6 +107,8 @@ def test_items_carry_every_field_and_only_complete_ones_the_index_keys() -> None
         "gsi1sk": f"2026-11-27T10:00:00.000Z#{upload.upload_id}",
         "completedBy": "req",
     }
+    unnamed = meta_item(upload, "2026-11-27T10:00:00.000Z", records.STATUS_COMPLETE)
+    assert unnamed["completedBy"] == ""
     assert chunk_item(upload, upload.chunks[0]) == {
         "pk": f"UPLOAD#{upload.upload_id}",
         "sk": "CHUNK#0000000001",
