@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from handlers.observability import NAMESPACE
 from handlers.observability import logger as make_logger
-from handlers.policy import authorizer_response, stage_wildcard
+from handlers.policy import MethodArnError, authorizer_response, stage_wildcard
 from handlers.settings import AuthSettings, auth_settings
 from handlers.tokens import (
     JwksCache,
@@ -73,7 +73,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     config = auth_settings(os.environ)
     try:
         response = authorize(event, config, jwks_cache(config.jwks_url))
-    except TokenRejectedError as exc:
+    except (TokenRejectedError, MethodArnError) as exc:
         logger.info("token rejected", extra={"reason": str(exc)})
         count_rejected_token(exc)
         raise Exception("Unauthorized") from None  # noqa: TRY002 - API Gateway matches this text

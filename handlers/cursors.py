@@ -32,7 +32,8 @@ def decode(cursor: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
+        # RecursionError: deeply nested brackets, which json.loads parses recursively.
         raise bad_cursor("does not decode") from exc
     if not isinstance(payload, dict):
         raise bad_cursor("has the wrong shape")

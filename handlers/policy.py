@@ -6,9 +6,13 @@ import re
 from typing import Any
 
 # arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{verb}/{resource path}
+# The path is the client's, decoded: it may hold any character, a newline included
+# (``%0A``), so ``.`` must match newlines too (re.DOTALL). IAM's ``*`` in the
+# policy's resource matches any characters, newlines included.
 METHOD_ARN = re.compile(
     r"arn:(?P<partition>[\w-]+):execute-api:(?P<region>[\w-]+):(?P<account>\d+|\*):"
-    r"(?P<api>[^/]+)/(?P<stage>[^/]+)/[A-Z*]+(?:/.*)?"
+    r"(?P<api>[^/]+)/(?P<stage>[^/]+)/[A-Z*]+(?:/.*)?",
+    re.DOTALL,
 )
 
 

@@ -65,12 +65,16 @@ def problem_response(rejection: Rejection, request_id: str) -> dict[str, Any]:
     headers = {"Content-Type": PROBLEM_CONTENT_TYPE}
     if rejection.retry_after is not None:
         headers["Retry-After"] = str(rejection.retry_after)
-    return {"statusCode": kind.status, "headers": headers, "body": json.dumps(body)}
+    return {
+        "statusCode": kind.status,
+        "headers": headers,
+        "body": json.dumps(body, ensure_ascii=False),
+    }
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {"Content-Type": "application/json", **(headers or {})},
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
     }

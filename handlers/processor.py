@@ -22,12 +22,23 @@ from handlers.observability import metrics as make_metrics
 from handlers.problems import Rejection, RejectionKind, json_response, problem_response
 from handlers.proxy_event import ProxyEvent, request_id
 from handlers.records import STATUS_COMPLETE, STATUS_PENDING, Upload, chunk_item, meta_item
-from handlers.storage import AlreadyCompleteError, StorageThrottledError, UploadWriter
+from handlers.storage import (
+    AlreadyCompleteError,
+    Backoff,
+    Deadline,
+    StorageThrottledError,
+    UploadWriter,
+)
 from handlers.upload_request import parse_upload
 
 logger = make_logger("processor")
 metrics = make_metrics("processor")
 RETRY_AFTER_SECONDS = 2
+# The writer gives up this long before Lambda would stop the function: time for
+# one more DynamoDB call (its connect and read timeouts) and the answer. The
+# function's timeout (28 s) sits under API Gateway's 29 s integration timeout.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+DEADLINE_MARGIN_SECONDS = aws_clients.CONNECT_TIMEOUT_SECONDS + aws_clients.READ_TIMEOUT_SECONDS + 1
 
 Clock = Callable[[], datetime.datetime]
 
@@ -42,13 +53,20 @@ class Stored:
     body: dict[str, Any]
 
 
-def store_upload(writer: UploadWriter, upload: Upload, clock: Clock = utc_now) -> Stored:
+def store_upload(
+    writer: UploadWriter, upload: Upload, request: str, clock: Clock = utc_now
+) -> Stored:
+    """Store ``upload`` for the request ``request`` (recorded in the COMPLETE item)."""
     created_at = clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
     try:
         writer.put_meta(meta_item(upload, created_at, STATUS_PENDING))
         writer.write_items([chunk_item(upload, chunk) for chunk in upload.chunks])
-        writer.put_meta(meta_item(upload, created_at, STATUS_COMPLETE))
+        writer.put_meta(meta_item(upload, created_at, STATUS_COMPLETE, request))
     except AlreadyCompleteError as done:
+        # A retried COMPLETE put whose first reply was lost finds its own item:
+        # that is this request's upload, not an earlier one.
+        if done.stored.get("completedBy") == request:
+            return Stored(created=True, body=upload.summary())
         return Stored(created=False, body=replay_body(upload, done.stored))
     except StorageThrottledError as exc:
         raise Rejection(
@@ -67,8 +85,14 @@ def replay_body(upload: Upload, stored: dict[str, str | int]) -> dict[str, Any]:
     return body
 
 
-def writer() -> UploadWriter:
-    return UploadWriter(aws_clients.dynamodb(), settings.required(os.environ, settings.TABLE_NAME))
+def writer(context: Any) -> UploadWriter:
+    """A writer whose retries end in time to answer before the function's timeout."""
+    seconds = context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN_SECONDS
+    return UploadWriter(
+        aws_clients.dynamodb_writer(),
+        settings.required(os.environ, settings.TABLE_NAME),
+        Backoff(Deadline.within(seconds)),
+    )
 
 
 @metrics.log_metrics
@@ -79,7 +103,7 @@ def handler(event: ProxyEvent, context: Any) -> dict[str, Any]:
     try:
         upload = parse_upload(event, settings.limits(os.environ))
         logger.append_keys(upload_id=upload.upload_id, owner=upload.owner)
-        stored = store_upload(writer(), upload)
+        stored = store_upload(writer(context), upload, context.aws_request_id)
     except Rejection as rejection:
         logger.info("upload rejected", extra={"reason": rejection.kind.name})
         count_rejection(rejection.kind)

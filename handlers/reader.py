@@ -6,7 +6,9 @@ Someone else's upload, an incomplete one and a missing one all answer the same
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from typing import Any
 
 from handlers import aws_clients, cursors, settings
@@ -22,13 +24,25 @@ LIST_LIMIT = (20, 100)  # (default, maximum) uploads per page
 LINES_LIMIT = (1000, 10000)  # (default, maximum) lines per page
 CHUNKS_PER_QUERY = 4
 PUBLIC_FIELDS = ("uploadId", "name", "lines", "bytes", "sha256", "status", "createdAt")
+# ASCII digits only: str.isdigit and int() also take "²" and "١٢". Five digits
+# cover every bound and keep int() far from its 4,300-digit limit.
+ASCII_LIMIT = re.compile(r"[0-9]{1,5}")
+# A synchronous Lambda response is at most 6 MB, proxy envelope included; over it
+# API Gateway answers 502. A page stops short of it, with room for the cursor.
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+RESPONSE_MAX_BYTES = 6 * 1000 * 1000
+CURSOR_RESERVE_BYTES = 256
+
+
+class MissingLinesError(Exception):
+    """The stored chunks do not cover a line the metadata counts: the store is inconsistent."""
 
 
 def page_size(event: ProxyEvent, bounds: tuple[int, int]) -> int:
     raw = query_param(event, "limit")
     if raw is None:
         return bounds[0]
-    if not raw.isdigit() or not 1 <= int(raw) <= bounds[1]:
+    if not ASCII_LIMIT.fullmatch(raw) or not 1 <= int(raw) <= bounds[1]:
         raise Rejection(RejectionKind.BAD_LIMIT, f"limit must be an integer from 1 to {bounds[1]}.")
     return int(raw)
 
@@ -62,29 +76,77 @@ def get_upload(
     total = int(meta["lines"])
     raw_cursor = query_param(event, "cursor")
     start = cursors.line_start(raw_cursor, upload_id, total) if raw_cursor else 1
-    lines = read_lines(store, upload_id, start, limit)
+    page = {**public(meta), "firstLine": start, "data": [], "nextCursor": None}
+    budget = PageBudget(RESPONSE_MAX_BYTES - CURSOR_RESERVE_BYTES - envelope_bytes(page))
+    lines = read_lines(store, upload_id, start, min(limit, total - start + 1), budget)
     after = start + len(lines)
     next_cursor = cursors.line_cursor(upload_id, after) if after <= total else None
-    return {**public(meta), "firstLine": start, "data": lines, "nextCursor": next_cursor}
+    return {**page, "data": lines, "nextCursor": next_cursor}
 
 
-def read_lines(store: UploadReader, upload_id: str, start: int, limit: int) -> list[str]:
-    """Up to ``limit`` lines from line number ``start``, across as many chunks as needed."""
+def envelope_bytes(body: dict[str, Any]) -> int:
+    """Size of the proxy response carrying ``body``, as the Lambda runtime sends it."""
+    response = json_response(200, body)
+    return len(json.dumps(response, ensure_ascii=False).encode("utf-8"))
+
+
+class PageBudget:
+    """Bytes left in the response; a line costs what it adds once escaped twice.
+
+    The page is JSON inside the proxy response's ``body`` string, so each line is
+    escaped once in the page and once more in the envelope.
+    """
+
+    def __init__(self, left: int):
+        self.left = left
+
+    def take(self, line: str) -> bool:
+        inner = json.dumps(line, ensure_ascii=False)
+        cost = len(json.dumps(inner, ensure_ascii=False).encode("utf-8")) - 2 + 1
+        self.left -= cost
+        return self.left >= 0
+
+
+def read_lines(
+    store: UploadReader, upload_id: str, start: int, wanted: int, budget: PageBudget
+) -> list[str]:
+    """Lines ``start`` .. ``start + wanted - 1`` (fewer if the budget runs out; never none).
+
+    Only chunks that continue exactly at the next line are read: a retried upload
+    whose chunk size changed leaves stale chunks in between, and they are skipped.
+    """
     chunk = store.chunk_at(upload_id, start)
-    chunks = [chunk] if chunk else []
+    if chunk is None or int(chunk["first"]) + int(chunk["count"]) <= start:
+        raise MissingLinesError(f"no chunk holds line {start} of {upload_id}")
     out: list[str] = []
-    skip = start - int(chunk["first"]) if chunk else 0
-    while chunks:
-        for item in chunks:
-            out.extend(chunk_lines(item)[skip:][: limit - len(out)])
-            skip = 0
-            if len(out) >= limit:
-                return out
-        last = chunks[-1]
-        chunks = store.chunks_from(
-            upload_id, int(last["first"]) + int(last["count"]), CHUNKS_PER_QUERY
-        )
+    lines = chunk_lines(chunk)[start - int(chunk["first"]) :]
+    while take_lines(out, lines, wanted, budget):
+        after = start + len(out)
+        lines = contiguous_lines(store.chunks_from(upload_id, after, CHUNKS_PER_QUERY), after)
     return out
+
+
+def take_lines(out: list[str], lines: list[str], wanted: int, budget: PageBudget) -> bool:
+    """Append what fits; whether the page wants more lines after these."""
+    for line in lines[: wanted - len(out)]:
+        if not budget.take(line) and out:
+            return False
+        out.append(line)
+    return len(out) < wanted
+
+
+def contiguous_lines(chunks: list[Item], line: int) -> list[str]:
+    """The lines of the chunks that continue one another from line number ``line``."""
+    lines: list[str] = []
+    for chunk in chunks:
+        first = int(chunk["first"])
+        if first > line + len(lines):
+            break
+        if first == line + len(lines):
+            lines += chunk_lines(chunk)
+    if not lines:
+        raise MissingLinesError(f"no chunk starts at line {line}")
+    return lines
 
 
 def reader() -> UploadReader:

@@ -129,8 +129,10 @@ def chunk_item(upload: Upload, chunk: Chunk) -> Item:
     }
 
 
-def meta_item(upload: Upload, created_at: str, status: str) -> Item:
-    """The metadata item; only a COMPLETE one carries the owner-index keys."""
+def meta_item(
+    upload: Upload, created_at: str, status: str, completed_by: str | None = None
+) -> Item:
+    """The metadata item; only a COMPLETE one carries the owner-index keys and its writer."""
     item: Item = {
         "pk": upload_pk(upload.upload_id),
         "sk": META_SK,
@@ -148,6 +150,7 @@ def meta_item(upload: Upload, created_at: str, status: str) -> Item:
     if status == STATUS_COMPLETE:
         item["gsi1pk"] = owner_pk(upload.owner)
         item["gsi1sk"] = f"{created_at}#{upload.upload_id}"
+        item["completedBy"] = completed_by or ""
     return item
 
 

@@ -33,13 +33,32 @@ BATCH_WRITE_MAX_ITEMS = 25
 THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
+# The writer's client makes one attempt per call (aws_clients), so this loop is the
+# only one: it retries throttling and DynamoDB's transient server errors.
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+RETRYABLE_CODES = THROTTLING_CODES | {"InternalServerError", "ServiceUnavailable"}
 OWNER_INDEX = "byOwner"
 
 AttributeMap = dict[str, "AttributeValueTypeDef"]
 
 
 class StorageThrottledError(Exception):
-    """DynamoDB kept refusing writes after the bounded retries."""
+    """DynamoDB kept refusing writes until the next pause would cross the deadline."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The one point in time every retry loop of a request gives up at (monotonic seconds)."""
+
+    at: float
+    monotonic: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def within(cls, seconds: float, monotonic: Callable[[], float] = time.monotonic) -> Deadline:
+        return cls(monotonic() + seconds, monotonic)
+
+    def remaining(self) -> float:
+        return self.at - self.monotonic()
 
 
 class AlreadyCompleteError(Exception):
@@ -66,17 +85,24 @@ def from_attributes(attrs: Mapping[str, Any]) -> Item:
 
 @dataclass
 class Backoff:
-    """Exponential backoff with full jitter, bounded in attempts."""
+    """Exponential backoff with full jitter, bounded by a deadline.
 
-    attempts: int = 8
+    A pause that would end past the deadline is not taken: the caller gives up
+    (the processor answers 503 + Retry-After) while there is still time to answer.
+    """
+
+    deadline: Deadline = field(default_factory=lambda: Deadline.within(20.0))
     base_seconds: float = 0.05
     cap_seconds: float = 2.0
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
 
-    def pause(self, attempt: int) -> None:
+    def pause(self, attempt: int, why: str) -> None:
         ceiling = min(self.cap_seconds, self.base_seconds * (2**attempt))
-        self.sleep(self.rng.uniform(0, ceiling))
+        delay = self.rng.uniform(0, ceiling)
+        if delay >= self.deadline.remaining():
+            raise StorageThrottledError(f"{why}; the next retry would pass the deadline")
+        self.sleep(delay)
 
 
 @dataclass
@@ -115,7 +141,8 @@ class UploadWriter:
 
     def write_batch(self, items: Sequence[Item]) -> None:
         pending: Any = [{"PutRequest": {"Item": to_attributes(item)}} for item in items]
-        for attempt in range(self.backoff.attempts):
+        attempt = 0
+        while True:
             request = {self.table: pending}
             response = self.with_throttle_retries(
                 lambda: self.client.batch_write_item(RequestItems=request)  # noqa: B023
@@ -123,20 +150,20 @@ class UploadWriter:
             pending = response.get("UnprocessedItems", {}).get(self.table, [])
             if not pending:
                 return
-            self.backoff.pause(attempt)
-        raise StorageThrottledError(f"{len(pending)} items still unprocessed after retries")
+            self.backoff.pause(attempt, f"{len(pending)} items unprocessed")
+            attempt += 1
 
     def with_throttle_retries(self, call: Callable[[], Any]) -> Any:
-        for attempt in range(self.backoff.attempts):
+        attempt = 0
+        while True:
             try:
                 return call()
             except ClientError as exc:
-                if exc.response["Error"]["Code"] not in THROTTLING_CODES:
+                code = exc.response["Error"]["Code"]
+                if code not in RETRYABLE_CODES:
                     raise
-                if attempt == self.backoff.attempts - 1:
-                    raise StorageThrottledError(exc.response["Error"]["Code"]) from exc
-                self.backoff.pause(attempt)
-        raise StorageThrottledError("no attempts configured")
+                self.backoff.pause(attempt, code)
+            attempt += 1
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ Pure: no I/O, no clock. The contract (DESIGN.md §3):
   also splits on ``\\v``, ``\\f``, ``\\x1c-\\x1e``, ``\\x85``, U+2028 and U+2029,
   so it is not used;
 - each line is stripped of surrounding whitespace (``str.strip``), empty lines
-  are dropped, order is kept.
+  are dropped, order is kept;
+- the line limit applies to the kept line, after stripping: what is stored, so
+  surrounding whitespace (and a line of spaces, which is dropped) never counts.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ def parse_lines(body: bytes, limits: Limits) -> list[str]:
     check_controls(text, body)
     kept: list[str] = []
     for raw in LINE_BREAK.split(text):
-        check_line_length(raw, len(kept) + 1, limits)
         line = raw.strip()
+        check_line_length(line, len(kept) + 1, limits)
         if line:
             kept.append(line)
     if not kept:
@@ -98,11 +100,11 @@ def check_controls(text: str, body: bytes) -> None:
     )
 
 
-def check_line_length(raw: str, number: int, limits: Limits) -> None:
+def check_line_length(line: str, number: int, limits: Limits) -> None:
     # A character is at most 4 bytes in UTF-8: skip the encode for short lines.
-    if len(raw) * 4 <= limits.max_line_bytes:
+    if len(line) * 4 <= limits.max_line_bytes:
         return
-    size = len(raw.encode("utf-8"))
+    size = len(line.encode("utf-8"))
     if size > limits.max_line_bytes:
         raise Rejection(
             RejectionKind.LINE_TOO_LONG,

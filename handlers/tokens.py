@@ -8,7 +8,9 @@ per ``JWKS_REFETCH_SECONDS``.
 
 from __future__ import annotations
 
+import http.client
 import json
+import math
 import re
 import time
 import urllib.request
@@ -23,33 +25,57 @@ from handlers.settings import AuthSettings
 
 MAX_TOKEN_CHARS = 8192
 JWKS_REFETCH_SECONDS = 10.0
-JWKS_FETCH_TIMEOUT_SECONDS = 3.0
+# urlopen's timeout bounds each socket operation, not the fetch: a server that
+# drips a byte at a time never trips it. The fetch as a whole must end inside the
+# authorizer's 5 s timeout, so reads stop at a total deadline too.
+JWKS_SOCKET_TIMEOUT_SECONDS = 1.0
+JWKS_FETCH_DEADLINE_SECONDS = 2.0
+JWKS_READ_BYTES = 64 * 1024
 JWKS_MAX_BYTES = 1024 * 1024
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
 
 Fetch = Callable[[str], Mapping[str, Any]]
+# Every way a JWKS fetch can fail: sockets and timeouts (OSError), a broken status
+# line or headers (HTTPException is not an OSError), bad or too deeply nested JSON, bad keys.
+JWKS_FAILURES = (OSError, http.client.HTTPException, ValueError, RecursionError, jwt.PyJWTError)
 
 
 class TokenRejectedError(Exception):
     """The token is missing, malformed, unverifiable or not acceptable; the reason is logged."""
 
 
-def fetch_jwks(url: str) -> Mapping[str, Any]:
-    """GET the JWKS document, bounded in time and size."""
+def fetch_jwks(url: str, monotonic: Callable[[], float] = time.monotonic) -> Mapping[str, Any]:
+    """GET the JWKS document, bounded in total time and in size."""
     if not url.startswith(("https://", "http://")):
         raise TokenRejectedError(f"JWKS URL {url!r} is not http(s)")
-    with urllib.request.urlopen(url, timeout=JWKS_FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-        document = json.loads(response.read(JWKS_MAX_BYTES))
+    deadline = monotonic() + JWKS_FETCH_DEADLINE_SECONDS
+    with urllib.request.urlopen(url, timeout=JWKS_SOCKET_TIMEOUT_SECONDS) as response:  # noqa: S310
+        document = json.loads(read_until(response, deadline, monotonic))
     if not isinstance(document, dict):
         raise TokenRejectedError("JWKS is not a JSON object")
     return document
 
 
+def read_until(response: Any, deadline: float, monotonic: Callable[[], float]) -> bytes:
+    """The body, at most ``JWKS_MAX_BYTES``, read piece by piece until ``deadline``."""
+    body = b""
+    while piece := response.read1(JWKS_READ_BYTES):
+        body += piece
+        if len(body) > JWKS_MAX_BYTES:
+            raise TokenRejectedError(f"JWKS larger than {JWKS_MAX_BYTES} bytes")
+        if monotonic() > deadline:
+            raise TokenRejectedError("JWKS fetch took longer than its deadline")
+    return body
+
+
 def signing_keys(document: Mapping[str, Any]) -> dict[str, PyJWK]:
     """The RSA signature keys of a JWKS by ``kid``; keys of any other kind are ignored."""
+    entries = document.get("keys")
+    if not isinstance(entries, list):
+        raise TokenRejectedError("JWKS has no list of keys")
     keys: dict[str, PyJWK] = {}
-    for entry in document.get("keys") or []:
+    for entry in entries:
         if not isinstance(entry, dict) or entry.get("kty") != "RSA":
             continue
         if entry.get("use", "sig") != "sig" or entry.get("alg", "RS256") != "RS256":
@@ -80,11 +106,14 @@ class JwksCache:
         return self.fetched_at is None or self.monotonic() - self.fetched_at >= JWKS_REFETCH_SECONDS
 
     def refresh(self) -> None:
+        """Refetch; a JWKS that fails or holds no usable key leaves the last good keys."""
         self.fetched_at = self.monotonic()
         try:
-            self.keys = signing_keys(self.fetch(self.url))
-        except (OSError, ValueError, jwt.PyJWTError) as exc:
+            keys = signing_keys(self.fetch(self.url))
+        except JWKS_FAILURES as exc:
             raise TokenRejectedError(f"JWKS unavailable: {exc}") from exc
+        if keys:
+            self.keys = keys
 
 
 def bearer_token(headers: Mapping[str, Any] | None) -> str:
@@ -145,16 +174,23 @@ def check_claims(claims: Mapping[str, Any], config: AuthSettings, now: float) ->
     exp = claims.get("exp")
     if not is_number(exp) or now >= exp + leeway:
         raise TokenRejectedError("expired or no exp")
-    nbf = claims.get("nbf")
-    if nbf is not None and (not is_number(nbf) or nbf > now + leeway):
-        raise TokenRejectedError("not yet valid")
+    for claim in ("nbf", "iat"):
+        value = claims.get(claim)
+        if value is not None and (not is_number(value) or value > now + leeway):
+            raise TokenRejectedError(f"{claim} is in the future")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise TokenRejectedError("no sub")
 
 
 def is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite JSON number: not a boolean, NaN, infinity or an int beyond any float."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def admits(claims: Mapping[str, Any], config: AuthSettings) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
 from handlers.problems import Rejection, RejectionKind
 from handlers.proxy_event import ProxyEvent, body_bytes, caller, header, query_param
@@ -10,7 +10,10 @@ from handlers.records import Upload, build_upload
 from handlers.text_rules import Limits, parse_lines
 
 MAX_NAME_CHARS = 256
-NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+# Controls (Cc: C0, DEL, C1), format characters (Cf: bidi overrides such as
+# U+202E, zero-width characters) and lone surrogates (Cs, which no UTF-8
+# encoder accepts) are refused in a name.
+NAME_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 
 
 def parse_upload(event: ProxyEvent, limits: Limits) -> Upload:
@@ -50,9 +53,14 @@ def upload_name(event: ProxyEvent) -> str | None:
     name = query_param(event, "name")
     if name is None:
         return None
-    if not name or len(name) > MAX_NAME_CHARS or NAME_FORBIDDEN.search(name):
+    if not name or len(name) > MAX_NAME_CHARS or any(map(forbidden_in_name, name)):
         raise Rejection(
             RejectionKind.BAD_REQUEST,
-            f"name must be 1 to {MAX_NAME_CHARS} characters without control characters.",
+            f"name must be 1 to {MAX_NAME_CHARS} characters without control, format "
+            "or surrogate characters (Unicode categories Cc, Cf, Cs).",
         )
     return name
+
+
+def forbidden_in_name(char: str) -> bool:
+    return unicodedata.category(char) in NAME_FORBIDDEN_CATEGORIES

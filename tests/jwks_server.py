@@ -41,7 +41,9 @@ class JwksServer:
 @contextmanager
 def serving(document: dict[str, Any]) -> Iterator[JwksServer]:
     server = JwksServer(document)
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     try:
         yield server

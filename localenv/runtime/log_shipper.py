@@ -8,13 +8,48 @@ import threading
 import time
 from typing import Any
 
+# PutLogEvents takes at most 10,000 events and 1,048,576 bytes (each message's UTF-8
+# bytes + 26) per call, in chronological order, spanning at most 24 hours; a batch
+# out of order is refused whole.
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html
 MAX_EVENTS_PER_CALL = 10_000
+MAX_BYTES_PER_CALL = 1_048_576
+EVENT_OVERHEAD_BYTES = 26
+MAX_SPAN_MS = 24 * 3600 * 1000
 BATCH_SECONDS = 0.2
+# A refused call is retried (throttling, a busy emulator) with a growing pause.
+SHIP_ATTEMPTS = 5
+RETRY_BASE_SECONDS = 0.1
+
+Event = dict[str, Any]
+
+
+def batches(lines: list[tuple[int, str]]) -> list[list[Event]]:
+    """The lines as PutLogEvents batches: sorted by time, within every per-call limit."""
+    out: list[list[Event]] = []
+    size = 0
+    for ts, message in sorted(lines, key=lambda line: line[0]):
+        cost = len(message.encode("utf-8", "replace")) + EVENT_OVERHEAD_BYTES
+        if not out or batch_full(out[-1], size + cost, ts):
+            out.append([])
+            size = 0
+        out[-1].append({"timestamp": ts, "message": message})
+        size += cost
+    return out
+
+
+def batch_full(batch: list[Event], size: int, ts: int) -> bool:
+    return (
+        len(batch) >= MAX_EVENTS_PER_CALL
+        or size > MAX_BYTES_PER_CALL
+        or ts - batch[0]["timestamp"] > MAX_SPAN_MS
+    )
 
 
 class LogShipper:
-    def __init__(self, logs_client: Any):
+    def __init__(self, logs_client: Any, sleep: Any = time.sleep):
         self.client = logs_client
+        self.sleep = sleep
         self.queue: queue.Queue[tuple[str, str, list[tuple[int, str]]] | None] = queue.Queue()
         self.streams: set[tuple[str, str]] = set()
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -46,20 +81,30 @@ class LogShipper:
             try:
                 self.ship(group, stream, lines)
             except Exception as exc:
-                print(f"localenv: could not write logs to {group}: {exc}", flush=True)
+                print(
+                    f"localenv: lost {len(lines)} log lines of {group}/{stream}: {exc}", flush=True
+                )
         for _ in items:
             self.queue.task_done()
 
     def ship(self, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
         if (group, stream) not in self.streams:
             self.ensure_stream(group, stream)
-        events = [{"timestamp": ts, "message": message} for ts, message in lines]
-        for start in range(0, len(events), MAX_EVENTS_PER_CALL):
-            self.client.put_log_events(
-                logGroupName=group,
-                logStreamName=stream,
-                logEvents=events[start : start + MAX_EVENTS_PER_CALL],
-            )
+        for batch in batches(lines):
+            self.put_with_retries(group, stream, batch)
+
+    def put_with_retries(self, group: str, stream: str, batch: list[Event]) -> None:
+        for attempt in range(SHIP_ATTEMPTS):
+            try:
+                self.client.put_log_events(
+                    logGroupName=group, logStreamName=stream, logEvents=batch
+                )
+            except Exception:
+                if attempt == SHIP_ATTEMPTS - 1:
+                    raise
+                self.sleep(RETRY_BASE_SECONDS * 2**attempt)
+            else:
+                return
 
     def ensure_stream(self, group: str, stream: str) -> None:
         # Lambda creates /aws/lambda/<name> itself when the template does not.

@@ -37,10 +37,12 @@ def dynamodb() -> Iterator[Any]:
     for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
         del os.environ[key]
     aws_clients.dynamodb.cache_clear()
+    aws_clients.dynamodb_writer.cache_clear()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(TableName=TABLE, **table_definition())
         yield client
     aws_clients.dynamodb.cache_clear()
+    aws_clients.dynamodb_writer.cache_clear()
     os.environ.clear()
     os.environ.update(saved)

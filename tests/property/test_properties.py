@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from typing import Any
 
@@ -258,14 +259,14 @@ class RecordingClient:
 def test_a_replay_writes_nothing_new(dynamodb: Any, lines: list[str], owner: str) -> None:
     body = "\n".join(lines).encode()
     upload = build_upload(owner, "n", body, lines)
-    processor.store_upload(UploadWriter(dynamodb, TABLE), upload)
+    processor.store_upload(UploadWriter(dynamodb, TABLE), upload, "req-1")
     before = dynamodb.query(
         TableName=TABLE,
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": f"UPLOAD#{upload.upload_id}"}},
     )
     recording = RecordingClient(dynamodb)
-    replay = processor.store_upload(UploadWriter(recording, TABLE), upload)
+    replay = processor.store_upload(UploadWriter(recording, TABLE), upload, "req-2")
     after = dynamodb.query(
         TableName=TABLE,
         KeyConditionExpression="pk = :pk",
@@ -326,3 +327,25 @@ def test_line_cursors_round_trip_only_for_their_upload(line: int, upload_id: str
         cursors.line_start(
             cursor, "f" * 31 + "e" if upload_id != "f" * 31 + "e" else "0" * 32, 10**6
         )
+
+
+def joined_bytes(lines: tuple[str, ...]) -> int:
+    return len("\n".join(lines).encode("utf-8"))
+
+
+@given(
+    st.lists(st.text(alphabet="aé😀", min_size=1, max_size=12), min_size=1, max_size=30),
+    st.integers(min_value=1, max_value=40),
+)
+def test_packing_is_tight_and_bounded_at_the_scale_of_the_target(
+    lines: list[str], target: int
+) -> None:
+    """Lines of about the target's size: every chunk within it (or a lone line), and
+    no chunk could have taken the next chunk's first line."""
+    chunks = list(pack_lines(lines, target))
+    assert [line for chunk in chunks for line in chunk.lines] == lines
+    for chunk, after in itertools.pairwise(chunks):
+        assert joined_bytes(chunk.lines) + 1 + joined_bytes(after.lines[:1]) > target
+        assert after.first == chunk.first + len(chunk.lines)
+    for chunk in chunks:
+        assert len(chunk.lines) == 1 or joined_bytes(chunk.lines) <= target

@@ -24,6 +24,23 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:unit-fn"
     aws_request_id: str = "11111111-2222-4333-8444-555555555555"
+    remaining_ms: int = 28_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@dataclass
+class FakeClock:
+    """Monotonic seconds that move only when something sleeps."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @pytest.fixture
@@ -48,11 +65,13 @@ def dynamodb() -> Iterator[Any]:
     from handlers import aws_clients
 
     aws_clients.dynamodb.cache_clear()
+    aws_clients.dynamodb_writer.cache_clear()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(TableName=TABLE, **table_definition())
         yield client
     aws_clients.dynamodb.cache_clear()
+    aws_clients.dynamodb_writer.cache_clear()
 
 
 def all_items(client: Any) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -143,3 +144,36 @@ def test_stage_wildcard(arn: str, expected: str) -> None:
 def test_malformed_method_arn_is_an_error(arn: str) -> None:
     with pytest.raises(MethodArnError):
         stage_wildcard(arn)
+
+
+# Defect 9: unauthenticated input never makes the authorizer fail.
+
+
+def iam_resource_matches(pattern: str, arn: str) -> bool:
+    """IAM's resource matching: ``*`` is any run of characters (newlines too), ``?`` one."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, arn, re.DOTALL) is not None
+
+
+@pytest.mark.parametrize(
+    "path", ["dataproc/\n", "dataproc/a\nb", "\n", "dataproc/\r\n/x", "dataproc/\u2028"]
+)
+def test_a_path_with_line_breaks_is_allowed_and_covered_by_the_policy(
+    jwks_server: JwksServer, context: LambdaContext, path: str
+) -> None:
+    arn = f"arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/GET/{path}"
+    event = {**request(KEY.sign(fresh_claims())), "methodArn": arn}
+    response = authorizer.handler(event, context)
+    (statement,) = response["policyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert iam_resource_matches(statement["Resource"], arn)
+
+
+@pytest.mark.parametrize("arn", ["", "arn:aws:lambda:us-east-1:1:function:f", "not an arn"])
+def test_a_malformed_method_arn_is_401_not_a_failure(
+    jwks_server: JwksServer, context: LambdaContext, arn: str
+) -> None:
+    event = {**request(KEY.sign(fresh_claims())), "methodArn": arn}
+    with pytest.raises(Exception) as caught:
+        authorizer.handler(event, context)
+    assert (type(caught.value), str(caught.value)) == (Exception, "Unauthorized")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import random
+import uuid
 from typing import Any
 
 import pytest
@@ -15,9 +17,10 @@ from handlers import processor
 from handlers.problems import Rejection, RejectionKind
 from handlers.proxy_event import MissingCallerError
 from handlers.records import STATUS_COMPLETE, STATUS_PENDING, build_upload, write_units
-from handlers.storage import Backoff, UploadWriter
+from handlers.storage import Backoff, Deadline, StorageThrottledError, UploadWriter
 from tests.sample_events import load
-from tests.unit.conftest import TABLE, LambdaContext, all_items
+from tests.unit.conftest import TABLE, FakeClock, LambdaContext, all_items
+from tests.unit.dynamodb_calls import Recorder, throttle
 
 OWNER = "7d8e9f00-1111-4222-8333-944455566677"
 
@@ -45,6 +48,8 @@ def post(
 
 
 def invoke(event: dict[str, Any], context: LambdaContext) -> tuple[int, dict[str, str], Any]:
+    # Every invocation has its own Lambda request id.
+    context = dataclasses.replace(context, aws_request_id=str(uuid.uuid4()))
     response = processor.handler(event, context)
     return response["statusCode"], response["headers"], json.loads(response["body"])
 
@@ -106,7 +111,7 @@ def test_replay_answers_200_with_the_first_body_and_writes_nothing(
     recording = RecordingClient(dynamodb)
     writer = UploadWriter(recording, TABLE)
     upload = build_upload(OWNER, "second.txt", body, ["one", "two"])
-    stored = processor.store_upload(writer, upload)
+    stored = processor.store_upload(writer, upload, "req-1")
     assert status == 201
     assert stored.created is False
     assert stored.body == first  # the first upload's name, not the replay's
@@ -232,12 +237,18 @@ def many_lines_upload(count: int = 30_000) -> Any:
     return build_upload(OWNER, None, body, lines)
 
 
+def deadline_backoff(seconds: float) -> Backoff:
+    """A backoff on a fake clock that only its sleeps move, ``seconds`` from its deadline."""
+    clock = FakeClock()
+    return Backoff(Deadline.within(seconds, clock), sleep=clock.sleep, rng=random.Random(3))
+
+
 def test_unprocessed_items_are_retried_with_growing_jittered_backoff(dynamodb: Any) -> None:
     sleeps: list[float] = []
     backoff = Backoff(sleep=sleeps.append, rng=random.Random(7), base_seconds=0.1, cap_seconds=10)
     writer = UploadWriter(ThrottlingBatches(dynamodb, rounds=3), TABLE, backoff)
     upload = many_lines_upload()
-    stored = processor.store_upload(writer, upload)
+    stored = processor.store_upload(writer, upload, "req-1")
     assert stored.created
     assert len(sleeps) == 3
     assert all(0 <= s <= 0.1 * 2**n for n, s in enumerate(sleeps))
@@ -259,11 +270,9 @@ class NothingProcessed:
 
 
 def test_throttling_past_the_bound_is_503_and_nothing_visible(dynamodb: Any) -> None:
-    writer = UploadWriter(
-        NothingProcessed(dynamodb), TABLE, Backoff(attempts=4, sleep=lambda _s: None)
-    )
+    writer = UploadWriter(NothingProcessed(dynamodb), TABLE, deadline_backoff(seconds=1.0))
     with pytest.raises(Rejection) as caught:
-        processor.store_upload(writer, many_lines_upload(3000))
+        processor.store_upload(writer, many_lines_upload(3000), "req-1")
     assert caught.value.kind is RejectionKind.STORAGE_THROTTLED
     assert caught.value.retry_after is not None
     (meta,) = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
@@ -289,10 +298,10 @@ def test_throttled_puts_are_retried_then_503_with_retry_after(
     dynamodb: Any, context: LambdaContext
 ) -> None:
     client = ThrottledPuts(dynamodb)
-    writer = UploadWriter(client, TABLE, Backoff(attempts=3, sleep=lambda _s: None))
+    writer = UploadWriter(client, TABLE, deadline_backoff(seconds=0.2))
     with pytest.raises(Rejection) as caught:
-        processor.store_upload(writer, many_lines_upload(10))
-    assert client.calls == 3
+        processor.store_upload(writer, many_lines_upload(10), "req-1")
+    assert client.calls >= 3
     response = processor.problem_response(caught.value, "rid")
     assert response["statusCode"] == 503
     assert response["headers"]["Retry-After"] == str(processor.RETRY_AFTER_SECONDS)
@@ -317,10 +326,10 @@ def test_crash_mid_upload_leaves_nothing_visible_and_a_retry_completes(dynamodb:
     upload = many_lines_upload(60_000)
     assert len(upload.chunks) > 25  # more than one BatchWriteItem call
     with pytest.raises(RuntimeError):
-        processor.store_upload(UploadWriter(CrashAfterFirstBatch(dynamodb), TABLE), upload)
+        processor.store_upload(UploadWriter(CrashAfterFirstBatch(dynamodb), TABLE), upload, "req-1")
     meta = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
     assert meta[0]["status"]["S"] == STATUS_PENDING
-    stored = processor.store_upload(UploadWriter(dynamodb, TABLE), upload)
+    stored = processor.store_upload(UploadWriter(dynamodb, TABLE), upload, "req-1")
     assert stored.created
     chunks = [i for i in all_items(dynamodb) if i["sk"]["S"].startswith("CHUNK#")]
     assert len(chunks) == len(upload.chunks)
@@ -329,7 +338,7 @@ def test_crash_mid_upload_leaves_nothing_visible_and_a_retry_completes(dynamodb:
 def test_write_units_stay_close_to_the_byte_floor(dynamodb: Any) -> None:
     upload = many_lines_upload(60_000)
     writer = UploadWriter(dynamodb, TABLE)
-    processor.store_upload(writer, upload)
+    processor.store_upload(writer, upload, "req-1")
     items = [{k: next(iter(v.values())) for k, v in i.items()} for i in all_items(dynamodb)]
     units = sum(
         write_units(
@@ -342,3 +351,206 @@ def test_write_units_stay_close_to_the_byte_floor(dynamodb: Any) -> None:
     )
     floor = -(-upload.size // 1024)
     assert units <= floor * 1.03 + 2, (units, floor)
+
+
+# Defect 1: one deadline for every retry loop, botocore's included.
+
+
+def test_throttling_answers_503_with_one_attempt_per_call_inside_the_deadline(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    from handlers import aws_clients
+
+    recorder = Recorder(fault=throttle("PutItem")).attach(aws_clients.dynamodb_writer())
+    context.remaining_ms = int((processor.DEADLINE_MARGIN_SECONDS + 0.3) * 1000)
+    status, headers, payload = invoke(post(b"a\nb"), context)
+    assert (status, payload["type"]) == (503, "urn:dataproc:problem:storage-throttled")
+    assert headers["Retry-After"] == str(processor.RETRY_AFTER_SECONDS)
+    # botocore sends no retry of its own: every request is attempt 1 of 1.
+    assert {send["amz-sdk-request"] for send in recorder.sends} == {"attempt=1; max=1"}
+    assert len(recorder.sends) >= 2  # the writer's own loop did retry
+
+
+def test_the_writer_deadline_is_the_remaining_time_minus_the_margin(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    context.remaining_ms = 20_000
+    deadline = processor.writer(context).backoff.deadline
+    expected = 20 - processor.DEADLINE_MARGIN_SECONDS
+    assert expected - 1 < deadline.remaining() <= expected
+    assert processor.DEADLINE_MARGIN_SECONDS == 8  # connect 2 s + read 5 s + 1 s to answer
+
+
+def test_no_pause_crosses_the_deadline(dynamodb: Any) -> None:
+    clock = FakeClock()
+    backoff = Backoff(Deadline.within(3.0, clock), sleep=clock.sleep, rng=random.Random(5))
+    client = ThrottledPuts(dynamodb)
+    with pytest.raises(Rejection) as caught:
+        processor.store_upload(UploadWriter(client, TABLE, backoff), many_lines_upload(5), "r")
+    assert caught.value.kind is RejectionKind.STORAGE_THROTTLED
+    assert clock.now - 1000.0 < 3.0
+    assert client.calls > 3
+
+
+class UpperBound(random.Random):
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_backoff_doubles_from_its_base_up_to_its_cap() -> None:
+    clock = FakeClock()
+    backoff = Backoff(Deadline.within(100.0, clock), 0.05, 2.0, clock.sleep, UpperBound())
+    sleeps = []
+    for attempt in range(8):
+        before = clock.now
+        backoff.pause(attempt, "test")
+        sleeps.append(round(clock.now - before, 6))
+    assert sleeps == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0]
+
+
+def test_a_pause_that_would_reach_the_deadline_is_refused() -> None:
+    clock = FakeClock()
+    backoff = Backoff(Deadline.within(0.4, clock), 0.4, 2.0, clock.sleep, UpperBound())
+    with pytest.raises(StorageThrottledError, match="deadline"):
+        backoff.pause(0, "throttled")
+    assert clock.now == 1000.0
+    Backoff(Deadline.within(0.41, clock), 0.4, 2.0, clock.sleep, UpperBound()).pause(0, "ok")
+    assert clock.now == 1000.4
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    ],
+)
+def test_each_retryable_code_is_retried(dynamodb: Any, code: str) -> None:
+    client = FailingPuts(dynamodb, code, failures=2)
+    writer = UploadWriter(client, TABLE, deadline_backoff(seconds=10.0))
+    assert processor.store_upload(writer, many_lines_upload(3), "r").created
+    assert client.calls == 4  # two refused, then PENDING and COMPLETE
+
+
+def test_other_errors_are_not_retried(dynamodb: Any) -> None:
+    client = FailingPuts(dynamodb, "ValidationException", failures=1)
+    writer = UploadWriter(client, TABLE, deadline_backoff(seconds=10.0))
+    with pytest.raises(ClientError):
+        processor.store_upload(writer, many_lines_upload(3), "r")
+    assert client.calls == 1
+
+
+class FailingPuts:
+    """Real client whose first ``failures`` PutItem calls fail with ``code``."""
+
+    def __init__(self, real: Any, code: str, failures: int):
+        self.real, self.code, self.failures, self.calls = real, code, failures, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls <= self.failures:
+            error = {"Error": {"Code": self.code, "Message": "injected"}}
+            raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+        return self.real.put_item(**kwargs)
+
+
+# Defect 4: a COMPLETE put applied, its reply lost, retried: still this request's 201.
+
+
+class CompleteReplyLost:
+    """Real client that applies the COMPLETE put, then loses its reply once."""
+
+    def __init__(self, real: Any):
+        self.real, self.lost = real, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        response = self.real.put_item(**kwargs)
+        if kwargs["Item"]["status"]["S"] == STATUS_COMPLETE and not self.lost:
+            self.lost = True
+            error = {"Error": {"Code": "InternalServerError", "Message": "reply lost"}}
+            raise ClientError(error, "PutItem")  # type: ignore[arg-type]
+        return response
+
+
+def test_a_retried_complete_put_of_this_request_is_201_not_a_replay(dynamodb: Any) -> None:
+    upload = many_lines_upload(5)
+    writer = UploadWriter(CompleteReplyLost(dynamodb), TABLE, deadline_backoff(seconds=10.0))
+    stored = processor.store_upload(writer, upload, "request-a")
+    assert stored.created is True
+    again = processor.store_upload(UploadWriter(dynamodb, TABLE), upload, "request-b")
+    assert again.created is False
+    (meta,) = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
+    assert meta["completedBy"]["S"] == "request-a"
+
+
+# Defect 8: names with controls, format characters or lone surrogates are a 400.
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a\x85b", "a\x9fb", "evil\u202etxt.exe", "zero\u200bwidth", "lone\ud800", "del\x7f", "\x00"],
+)
+def test_names_with_cc_cf_or_cs_characters_are_400(
+    dynamodb: Any, context: LambdaContext, name: str
+) -> None:
+    status, _, payload = invoke(post(b"x", name=name), context)
+    assert (status, payload["type"]) == (400, "urn:dataproc:problem:bad-request")
+    assert all_items(dynamodb) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["notes.txt", "résumé 2026 \u2013 東京.txt", "a" * 256, "tab-less"]
+)
+def test_printable_names_are_kept(dynamodb: Any, context: LambdaContext, name: str) -> None:
+    status, _, payload = invoke(post(b"x", name=name), context)
+    assert (status, payload["name"]) == (201, name)
+
+
+def test_a_name_over_256_characters_is_400(dynamodb: Any, context: LambdaContext) -> None:
+    assert invoke(post(b"x", name="a" * 257), context)[0] == 400
+    assert invoke(post(b"x", name=""), context)[0] == 400
+
+
+def test_a_pause_exactly_as_long_as_the_time_left_is_refused() -> None:
+    clock = FakeClock(now=0.0)
+    backoff = Backoff(Deadline(0.5, clock), 0.5, 2.0, clock.sleep, UpperBound())
+    with pytest.raises(StorageThrottledError):
+        backoff.pause(0, "throttled")
+    assert clock.now == 0.0
+
+
+def test_refused_puts_pause_longer_each_attempt(dynamodb: Any) -> None:
+    clock = FakeClock(now=0.0)
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.sleep(seconds)
+
+    backoff = Backoff(Deadline(100.0, clock), 0.05, 2.0, sleep, UpperBound())
+    client = FailingPuts(dynamodb, "ThrottlingException", failures=3)
+    assert processor.store_upload(UploadWriter(client, TABLE, backoff), many_lines_upload(3), "r")
+    assert sleeps == [0.05, 0.1, 0.2]
+
+
+def test_unprocessed_batches_pause_longer_each_round(dynamodb: Any) -> None:
+    clock = FakeClock(now=0.0)
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.sleep(seconds)
+
+    backoff = Backoff(Deadline(100.0, clock), 0.05, 2.0, sleep, UpperBound())
+    writer = UploadWriter(ThrottlingBatches(dynamodb, rounds=3), TABLE, backoff)
+    assert processor.store_upload(writer, many_lines_upload(), "r").created
+    assert sleeps == [0.05, 0.1, 0.2]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
+import hashlib
 import json
 from typing import Any
 
 import pytest
 
 from handlers import cursors, processor, reader
-from handlers.records import build_upload
-from handlers.storage import UploadWriter
+from handlers.records import STATUS_PENDING, build_upload, chunk_item, meta_item, pack_lines
+from handlers.storage import UploadReader, UploadWriter
 from tests.sample_events import load
 from tests.unit.conftest import TABLE, LambdaContext
 
@@ -23,7 +25,7 @@ def store(client: Any, owner: str, lines: list[str], minute: int = 0, name: str 
     body = "\n".join(lines).encode()
     upload = build_upload(owner, name, body, lines)
     when = datetime.datetime(2026, 11, 27, 10, minute, tzinfo=datetime.UTC)
-    processor.store_upload(UploadWriter(client, TABLE), upload, clock=lambda: when)
+    processor.store_upload(UploadWriter(client, TABLE), upload, "req-1", clock=lambda: when)
     return upload.upload_id
 
 
@@ -149,3 +151,189 @@ def test_bad_list_limit_is_400(dynamodb: Any, context: LambdaContext, limit: str
     status, problem = get(context, ALICE, limit=limit)
     assert status == 400
     assert problem["type"] == "urn:dataproc:problem:bad-limit"
+
+
+# Defect 5: only ASCII digits in range; any malformed cursor is a 400 problem.
+
+
+@pytest.mark.parametrize("limit", ["²", "١٢", "\uff11\uff12", "9" * 5000, "", " 5", "+5", "100001"])
+def test_non_ascii_or_huge_limits_are_400(
+    dynamodb: Any, context: LambdaContext, limit: str
+) -> None:
+    upload_id = store(dynamodb, ALICE, ["a"])
+    for target in (None, upload_id):
+        status, problem = get(context, ALICE, target, limit=limit)
+        assert (status, problem["type"]) == (400, "urn:dataproc:problem:bad-limit")
+
+
+def test_limits_at_their_bounds_are_accepted(dynamodb: Any, context: LambdaContext) -> None:
+    upload_id = store(dynamodb, ALICE, ["a", "b"])
+    assert get(context, ALICE, limit="100")[0] == 200
+    assert get(context, ALICE, limit="1")[0] == 200
+    assert get(context, ALICE, limit="101")[0] == 400
+    assert get(context, ALICE, upload_id, limit="10000")[0] == 200
+    assert get(context, ALICE, upload_id, limit="10001")[0] == 400
+    assert get(context, ALICE, upload_id, limit="0")[0] == 400
+    assert get(context, ALICE, upload_id, limit="00001")[1]["data"] == ["a"]
+
+
+@pytest.mark.parametrize("payload", [b"[" * 1500, b'{"a":' * 300, b"\xff\xfe", b"1e999"])
+def test_a_cursor_nested_too_deep_or_undecodable_is_400(
+    dynamodb: Any, context: LambdaContext, payload: bytes
+) -> None:
+    upload_id = store(dynamodb, ALICE, ["a"])
+    cursor = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    assert len(cursor) <= cursors.MAX_CURSOR_CHARS
+    for target in (None, upload_id):
+        status, problem = get(context, ALICE, target, cursor=cursor)
+        assert (status, problem["type"]) == (400, "urn:dataproc:problem:bad-cursor")
+
+
+# Defect 2: a page fits Lambda's 6 MB response, escaped twice, and is never empty.
+
+
+def envelope_size(context: LambdaContext, owner: str, upload_id: str, **query: str) -> int:
+    event = load("get_upload")
+    event["requestContext"]["authorizer"]["sub"] = owner
+    event["pathParameters"] = {"uploadId": upload_id}
+    event["queryStringParameters"] = query or None
+    response = reader.handler(event, context)
+    return len(json.dumps(response, ensure_ascii=False).encode("utf-8"))
+
+
+@pytest.mark.parametrize("char", ["😀", '"', "東"])
+def test_a_page_of_wide_or_escaped_lines_stays_under_6_mb(
+    dynamodb: Any, context: LambdaContext, char: str
+) -> None:
+    lines = [f"{n:04d}" + char * 3000 for n in range(1000)]
+    upload_id = store(dynamodb, ALICE, lines)
+    assert envelope_size(context, ALICE, upload_id) <= reader.RESPONSE_MAX_BYTES
+    collected: list[str] = []
+    status, page = get(context, ALICE, upload_id)
+    while True:
+        assert status == 200
+        assert page["data"]
+        collected += page["data"]
+        if not page["nextCursor"]:
+            break
+        status, page = get(context, ALICE, upload_id, cursor=page["nextCursor"])
+    assert collected == lines
+
+
+def test_non_ascii_is_not_escaped(dynamodb: Any, context: LambdaContext) -> None:
+    upload_id = store(dynamodb, ALICE, ["東京 😀"])
+    event = load("get_upload")
+    event["requestContext"]["authorizer"]["sub"] = ALICE
+    event["pathParameters"] = {"uploadId": upload_id}
+    assert "東京 😀" in reader.handler(event, context)["body"]
+
+
+def test_a_page_holds_at_least_one_line_whatever_the_budget(dynamodb: Any) -> None:
+    upload_id = store(dynamodb, ALICE, ["first", "second"])
+    store_reader = UploadReader(dynamodb, TABLE)
+    assert reader.read_lines(store_reader, upload_id, 1, 2, reader.PageBudget(0)) == ["first"]
+    assert reader.read_lines(store_reader, upload_id, 1, 2, reader.PageBudget(10**6)) == [
+        "first",
+        "second",
+    ]
+
+
+def test_a_line_costs_its_twice_escaped_bytes_and_a_comma() -> None:
+    budget = reader.PageBudget(100)
+    # In the page: "a\"é" (7 bytes); in the body string: \"a\\\"é\" (11 bytes), then a comma.
+    assert budget.take('a"é')
+    assert budget.left == 88
+    assert not reader.PageBudget(11).take('a"é')
+    assert reader.PageBudget(12).take('a"é')
+
+
+# Defect 3: only contiguous chunks are read, and never past the line count.
+
+
+def test_stale_chunks_of_an_earlier_attempt_are_not_read_back(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    lines = [f"line {n:02d}" for n in range(1, 41)]
+    upload = build_upload(ALICE, "f", "\n".join(lines).encode(), lines)
+    stale = dataclasses.replace(upload, chunks=tuple(pack_lines(lines, target=150)))
+    fresh = dataclasses.replace(upload, chunks=tuple(pack_lines(lines, target=70)))
+    assert len(stale.chunks) != len(fresh.chunks)
+    crashed = UploadWriter(dynamodb, TABLE)
+    crashed.put_meta(meta_item(stale, "2026-11-27T10:00:00.000Z", STATUS_PENDING))
+    crashed.write_items([chunk_item(stale, chunk) for chunk in stale.chunks])
+    processor.store_upload(UploadWriter(dynamodb, TABLE), fresh, "retry")
+    for limit in ("7", "1000"):
+        assert read_all(context, upload.upload_id, limit) == lines
+
+
+def read_all(context: LambdaContext, upload_id: str, limit: str) -> list[str]:
+    collected: list[str] = []
+    cursor: dict[str, str] = {}
+    while True:
+        status, page = get(context, ALICE, upload_id, limit=limit, **cursor)
+        assert status == 200
+        assert page["firstLine"] == len(collected) + 1
+        collected += page["data"]
+        if not page["nextCursor"]:
+            return collected
+        cursor = {"cursor": page["nextCursor"]}
+
+
+def test_a_missing_chunk_is_an_error_not_a_short_page(dynamodb: Any) -> None:
+    lines = [f"line {n:02d}" for n in range(1, 41)]
+    upload = build_upload(ALICE, "f", "\n".join(lines).encode(), lines)
+    upload = dataclasses.replace(upload, chunks=tuple(pack_lines(lines, target=70)))
+    processor.store_upload(UploadWriter(dynamodb, TABLE), upload, "r")
+    second = upload.chunks[1]
+    dynamodb.delete_item(
+        TableName=TABLE, Key={"pk": {"S": "UPLOAD#" + upload.upload_id}, "sk": {"S": second.sk}}
+    )
+    store_reader = UploadReader(dynamodb, TABLE)
+    with pytest.raises(reader.MissingLinesError):
+        reader.read_lines(store_reader, upload.upload_id, 1, 40, reader.PageBudget(10**6))
+    with pytest.raises(reader.MissingLinesError):
+        reader.read_lines(store_reader, upload.upload_id, second.first, 1, reader.PageBudget(99))
+    for chunk in upload.chunks:
+        dynamodb.delete_item(
+            TableName=TABLE, Key={"pk": {"S": "UPLOAD#" + upload.upload_id}, "sk": {"S": chunk.sk}}
+        )
+    with pytest.raises(reader.MissingLinesError):
+        reader.read_lines(store_reader, upload.upload_id, 1, 1, reader.PageBudget(99))
+
+
+# Issue 16, gaps 5 and 6: full pages, and every public field in every answer.
+
+
+def test_every_page_but_the_last_holds_exactly_limit_lines(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    lines = [f"{n:05d} " + "y" * 60 for n in range(3000)]  # several 64 KiB chunks
+    upload_id = store(dynamodb, ALICE, lines)
+    sizes: list[int] = []
+    _, page = get(context, ALICE, upload_id, limit="1100")
+    while True:
+        sizes.append(len(page["data"]))
+        if not page["nextCursor"]:
+            break
+        _, page = get(context, ALICE, upload_id, limit="1100", cursor=page["nextCursor"])
+    assert sizes == [1100, 1100, 800]
+
+
+def test_get_and_list_answer_every_public_field(dynamodb: Any, context: LambdaContext) -> None:
+    body_lines = ["one", "two"]
+    upload_id = store(dynamodb, ALICE, body_lines, name="n.txt")
+    body = "\n".join(body_lines).encode()
+    expected = {
+        "uploadId": upload_id,
+        "name": "n.txt",
+        "lines": 2,
+        "bytes": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "status": "COMPLETE",
+        "createdAt": "2026-11-27T10:00:00.000Z",
+    }
+    status, page = get(context, ALICE, upload_id)
+    assert status == 200
+    assert page == {**expected, "firstLine": 1, "data": body_lines, "nextCursor": None}
+    status, listing = get(context, ALICE)
+    assert listing == {"uploads": [expected], "nextCursor": None}

@@ -110,3 +110,30 @@ def test_no_non_empty_line_is_422(body: bytes) -> None:
     found = rejection(body)
     assert found.kind is RejectionKind.NO_CONTENT
     assert found.kind.status == 422
+
+
+# Defect 11: the line limit applies to the kept (stripped) line, both ways.
+
+
+def test_a_line_at_the_limit_once_stripped_is_kept() -> None:
+    limits = Limits(max_upload_bytes=1024, max_line_bytes=8)
+    assert parse_lines(b"   12345678 \t\nnext", limits) == ["12345678", "next"]
+
+
+def test_a_line_one_byte_over_the_limit_once_stripped_is_413() -> None:
+    limits = Limits(max_upload_bytes=1024, max_line_bytes=8)
+    found = rejection(b"ok\n 123456789 ", limits)
+    assert found.kind is RejectionKind.LINE_TOO_LONG
+    assert "9 bytes" in found.detail
+    assert "after 1 kept lines" in found.detail
+
+
+def test_a_long_line_of_spaces_is_dropped_not_refused() -> None:
+    limits = Limits(max_upload_bytes=1024, max_line_bytes=8)
+    assert parse_lines(b"a\n" + b" " * 100 + b"\nb", limits) == ["a", "b"]
+
+
+def test_the_limit_counts_utf8_bytes_at_the_boundary() -> None:
+    limits = Limits(max_upload_bytes=1024, max_line_bytes=8)
+    assert parse_lines(" éééé ".encode(), limits) == ["éééé"]  # 8 bytes
+    assert rejection("ééééx".encode(), limits).kind is RejectionKind.LINE_TOO_LONG  # 9 bytes

@@ -1,0 +1,133 @@
+"""The requests the handlers send to DynamoDB, checked as DynamoDB would check them.
+
+moto accepts some requests DynamoDB refuses (an unused or undefined expression
+placeholder, a 26-item batch), and some changes are invisible to any emulator
+(ConsistentRead dropped, Limit dropped). So the requests a real boto3 client
+sends are recorded (tests/unit/dynamodb_calls.py) and checked here.
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ExpressionAttributeNames.html
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from handlers import processor, reader
+from handlers.records import build_upload, pack_lines
+from handlers.storage import UploadReader, UploadWriter
+from tests.unit.conftest import TABLE
+from tests.unit.dynamodb_calls import Recorder
+
+OWNER = "alice"
+EXPRESSIONS = (
+    "KeyConditionExpression",
+    "ConditionExpression",
+    "FilterExpression",
+    "ProjectionExpression",
+    "UpdateExpression",
+)
+PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
+
+
+def lines_of(count: int, width: int = 40) -> list[str]:
+    return [f"{n:06d} " + "x" * width for n in range(count)]
+
+
+def stored(client: Any, lines: list[str], request: str = "r1") -> str:
+    """Store ``lines`` in chunks of about 100 bytes: many chunks from little data."""
+    upload = build_upload(OWNER, "f", "\n".join(lines).encode(), lines)
+    upload = dataclasses.replace(upload, chunks=tuple(pack_lines(lines, target=100)))
+    when = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=datetime.UTC)
+    processor.store_upload(UploadWriter(client, TABLE), upload, request, clock=lambda: when)
+    return upload.upload_id
+
+
+@pytest.fixture
+def recorder(dynamodb: Any) -> Recorder:
+    return Recorder().attach(dynamodb)
+
+
+def exercise(dynamodb: Any) -> None:
+    """Every DynamoDB request the handlers make: a multi-batch upload, a replay, reads."""
+    lines = lines_of(120)
+    upload_id = stored(dynamodb, lines)
+    stored(dynamodb, lines, "r2")
+    store = UploadReader(dynamodb, TABLE)
+    assert store.get_meta(upload_id)
+    page = store.list_uploads(OWNER, 1, None)
+    assert page.items
+    got = reader.read_lines(store, upload_id, 2, 100, reader.PageBudget(10**7))
+    assert got == lines[1:101]
+
+
+def test_every_placeholder_is_defined_and_every_definition_used(
+    dynamodb: Any, recorder: Recorder
+) -> None:
+    exercise(dynamodb)
+    checked = 0
+    for call in recorder.calls:
+        used = {
+            token
+            for name in EXPRESSIONS
+            for token in PLACEHOLDER.findall(call.params.get(name, ""))
+        }
+        defined = set(call.params.get("ExpressionAttributeNames", {})) | set(
+            call.params.get("ExpressionAttributeValues", {})
+        )
+        assert used == defined, (call.operation, used, defined)
+        checked += bool(used)
+    assert checked >= 4
+
+
+def test_reads_of_own_writes_are_consistent(dynamodb: Any, recorder: Recorder) -> None:
+    exercise(dynamodb)
+    base_table_reads = recorder.of("GetItem") + [
+        q for q in recorder.of("Query") if "IndexName" not in q
+    ]
+    assert len(base_table_reads) >= 3
+    assert all(read.get("ConsistentRead") is True for read in base_table_reads)
+    # A global secondary index cannot be read consistently; DynamoDB refuses the flag.
+    index_reads = [q for q in recorder.of("Query") if "IndexName" in q]
+    assert index_reads
+    assert all("ConsistentRead" not in q for q in index_reads)
+
+
+def test_every_query_is_limited(dynamodb: Any, recorder: Recorder) -> None:
+    exercise(dynamodb)
+    queries = recorder.of("Query")
+    assert len(queries) >= 3
+    assert all(isinstance(q.get("Limit"), int) and q["Limit"] >= 1 for q in queries)
+    limits = Counter(q["Limit"] for q in queries if "IndexName" not in q)
+    assert limits[1] >= 1  # the chunk holding the first line
+    assert limits[reader.CHUNKS_PER_QUERY] >= 1
+
+
+def test_batches_hold_at_most_25_items_and_each_item_is_written_once(
+    dynamodb: Any, recorder: Recorder
+) -> None:
+    lines = lines_of(120)
+    stored(dynamodb, lines)
+    batches = [b["RequestItems"][TABLE] for b in recorder.of("BatchWriteItem")]
+    sizes = [len(batch) for batch in batches]
+    written = Counter(r["PutRequest"]["Item"]["sk"]["S"] for batch in batches for r in batch)
+    assert sum(sizes) == len(written) > 25
+    assert sizes == [25] * (len(written) // 25) + ([len(written) % 25] if len(written) % 25 else [])
+    assert set(written.values()) == {1}
+    assert all(set(b["RequestItems"]) == {TABLE} for b in recorder.of("BatchWriteItem"))
+
+
+def test_the_conditional_puts_guard_complete_items(dynamodb: Any, recorder: Recorder) -> None:
+    stored(dynamodb, ["a"])
+    puts = recorder.of("PutItem")
+    assert [p["Item"]["status"]["S"] for p in puts] == ["PENDING", "COMPLETE"]
+    for put in puts:
+        assert put["ConditionExpression"] == "attribute_not_exists(pk) OR #status <> :complete"
+        assert put["ExpressionAttributeNames"] == {"#status": "status"}
+        assert put["ExpressionAttributeValues"] == {":complete": {"S": "COMPLETE"}}
+        assert put["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+        assert put["TableName"] == TABLE

@@ -1,0 +1,107 @@
+"""Function and access logs reach CloudWatch Logs (moto in-process): sorted, retried, all."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from localenv.runtime import log_shipper
+from localenv.runtime.log_shipper import LogShipper, batches
+
+GROUP = "/aws/apigateway/access"
+STREAM = "localenv-access"
+
+
+@pytest.fixture
+def logs() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("logs", region_name="us-east-1")
+
+
+def stored(client: Any, group: str = GROUP, stream: str = STREAM) -> list[tuple[int, str]]:
+    events = client.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
+    return [(e["timestamp"], e["message"]) for e in events["events"]]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def test_lines_of_concurrent_requests_are_shipped_sorted_and_none_lost(logs: Any) -> None:
+    base = now_ms()
+    shipper = LogShipper(logs)
+    # Requests finish out of order: each logs its own line when it ends.
+    for offset in (30, 10, 50, 20, 40, 0):
+        shipper(GROUP, STREAM, [(base + offset, f"request at +{offset}")])
+    shipper.stop()
+    shipper.thread.join(timeout=30)
+    lines = stored(logs)
+    assert lines == sorted(lines)
+    assert [m for _, m in lines] == [f"request at +{n}" for n in (0, 10, 20, 30, 40, 50)]
+
+
+class RefusingFirst:
+    """A real logs client that refuses the first ``refusals`` PutLogEvents calls."""
+
+    def __init__(self, real: Any, refusals: int):
+        self.real, self.refusals = real, refusals
+        self.exceptions = real.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def put_log_events(self, **kwargs: Any) -> Any:
+        if self.refusals:
+            self.refusals -= 1
+            raise self.real.exceptions.ServiceUnavailableException(
+                {"Error": {"Code": "ServiceUnavailableException", "Message": "busy"}},
+                "PutLogEvents",
+            )
+        return self.real.put_log_events(**kwargs)
+
+
+def test_a_refused_batch_is_retried_until_it_lands(logs: Any) -> None:
+    sleeps: list[float] = []
+    shipper = LogShipper(RefusingFirst(logs, refusals=2), sleep=sleeps.append)
+    base = now_ms()
+    shipper.ship(GROUP, STREAM, [(base + 1, "b"), (base, "a")])
+    assert stored(logs) == [(base, "a"), (base + 1, "b")]
+    assert sleeps == [log_shipper.RETRY_BASE_SECONDS, log_shipper.RETRY_BASE_SECONDS * 2]
+    shipper.stop()
+
+
+def test_a_batch_refused_every_time_is_reported_loudly(
+    logs: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipper = LogShipper(RefusingFirst(logs, refusals=99), sleep=lambda _s: None)
+    shipper(GROUP, STREAM, [(now_ms(), "x")])
+    shipper(GROUP, STREAM, [(now_ms(), "y")])
+    shipper.flush()
+    assert "lost 2 log lines" in capsys.readouterr().out
+    shipper.stop()
+
+
+def test_batches_are_sorted_and_split_at_the_event_count() -> None:
+    lines = [(n % 7, f"m{n}") for n in range(log_shipper.MAX_EVENTS_PER_CALL + 1)]
+    split = batches(lines)
+    assert [len(b) for b in split] == [log_shipper.MAX_EVENTS_PER_CALL, 1]
+    stamps = [e["timestamp"] for b in split for e in b]
+    assert stamps == sorted(stamps)
+
+
+def test_batches_split_at_the_byte_limit_counting_26_bytes_an_event() -> None:
+    per_event = 1000 - log_shipper.EVENT_OVERHEAD_BYTES
+    fits = log_shipper.MAX_BYTES_PER_CALL // 1000
+    lines = [(1, "é" * (per_event // 2))] * (fits + 1)
+    assert [len(b) for b in batches(lines)] == [fits, 1]
+
+
+def test_batches_span_at_most_24_hours() -> None:
+    day = log_shipper.MAX_SPAN_MS
+    split = batches([(0, "a"), (day, "b"), (day + 1, "c")])
+    assert [[e["message"] for e in b] for b in split] == [["a", "b"], ["c"]]
