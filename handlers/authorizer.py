@@ -21,6 +21,7 @@ from handlers.policy import MethodArnError, authorizer_response, stage_wildcard
 from handlers.settings import AuthSettings, auth_settings
 from handlers.tokens import (
     JwksCache,
+    JwksUnavailableError,
     TokenRejectedError,
     admits,
     bearer_token,
@@ -54,13 +55,13 @@ def authorize(
     return authorizer_response(context["sub"], effect, resource, context)
 
 
-def count_rejected_token(rejection: TokenRejectedError) -> None:
+def count_rejected_token(rejection: TokenRejectedError | MethodArnError) -> None:
     """One RejectedTokens datapoint (EMF on stdout, flushed now: the raise that follows ends
     the invocation), so the errors alarm can subtract rejections from Lambda's Errors.
     An unreachable JWKS is an outage, not a rejected token: it is not counted, so it alarms.
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
     """
-    if str(rejection).startswith("JWKS unavailable"):
+    if isinstance(rejection, JwksUnavailableError):
         return
     with single_metric(
         name="RejectedTokens", unit=MetricUnit.Count, value=1, namespace=NAMESPACE

@@ -1,7 +1,7 @@
 """POST /dataproc: validate an upload and store its lines.
 
 The entry point parses the event, calls the pure core and the storage edge, and
-maps outcomes to proxy responses. Write order (DESIGN.md §4): metadata PENDING,
+maps outcomes to proxy responses. Write order (README, "Storage"): metadata PENDING,
 then the chunks, then metadata COMPLETE; readers show only COMPLETE uploads, so
 a crash mid-way leaves nothing visible and the client's retry finishes the job.
 """

@@ -1,6 +1,6 @@
 """The text rules of an upload: bytes in, kept lines out, or one precise rejection.
 
-Pure: no I/O, no clock. The contract (DESIGN.md §3):
+Pure: no I/O, no clock. The contract (cloudformation/openapi.yaml, README "The API"):
 
 - strict UTF-8; a leading UTF-8 BOM is dropped; a UTF-16/32 BOM is refused;
 - no NUL or other C0 control character except tab (CR and LF end lines);

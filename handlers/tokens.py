@@ -45,15 +45,20 @@ class TokenRejectedError(Exception):
     """The token is missing, malformed, unverifiable or not acceptable; the reason is logged."""
 
 
+class JwksUnavailableError(TokenRejectedError):
+    """The keys could not be had (fetch failed, too slow, too big, malformed): still a 401 for
+    the caller, but an outage of the authorizer, not a rejected token."""
+
+
 def fetch_jwks(url: str, monotonic: Callable[[], float] = time.monotonic) -> Mapping[str, Any]:
     """GET the JWKS document, bounded in total time and in size."""
     if not url.startswith(("https://", "http://")):
-        raise TokenRejectedError(f"JWKS URL {url!r} is not http(s)")
+        raise JwksUnavailableError(f"JWKS URL {url!r} is not http(s)")
     deadline = monotonic() + JWKS_FETCH_DEADLINE_SECONDS
     with urllib.request.urlopen(url, timeout=JWKS_SOCKET_TIMEOUT_SECONDS) as response:  # noqa: S310
         document = json.loads(read_until(response, deadline, monotonic))
     if not isinstance(document, dict):
-        raise TokenRejectedError("JWKS is not a JSON object")
+        raise JwksUnavailableError("JWKS is not a JSON object")
     return document
 
 
@@ -63,9 +68,9 @@ def read_until(response: Any, deadline: float, monotonic: Callable[[], float]) -
     while piece := response.read1(JWKS_READ_BYTES):
         body += piece
         if len(body) > JWKS_MAX_BYTES:
-            raise TokenRejectedError(f"JWKS larger than {JWKS_MAX_BYTES} bytes")
+            raise JwksUnavailableError(f"JWKS larger than {JWKS_MAX_BYTES} bytes")
         if monotonic() > deadline:
-            raise TokenRejectedError("JWKS fetch took longer than its deadline")
+            raise JwksUnavailableError("JWKS fetch took longer than its deadline")
     return body
 
 
@@ -73,7 +78,7 @@ def signing_keys(document: Mapping[str, Any]) -> dict[str, PyJWK]:
     """The RSA signature keys of a JWKS by ``kid``; keys of any other kind are ignored."""
     entries = document.get("keys")
     if not isinstance(entries, list):
-        raise TokenRejectedError("JWKS has no list of keys")
+        raise JwksUnavailableError("JWKS has no list of keys")
     keys: dict[str, PyJWK] = {}
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("kty") != "RSA":
@@ -110,8 +115,10 @@ class JwksCache:
         self.fetched_at = self.monotonic()
         try:
             keys = signing_keys(self.fetch(self.url))
+        except JwksUnavailableError:
+            raise
         except JWKS_FAILURES as exc:
-            raise TokenRejectedError(f"JWKS unavailable: {exc}") from exc
+            raise JwksUnavailableError(f"JWKS unavailable: {exc}") from exc
         if keys:
             self.keys = keys
 

@@ -107,7 +107,7 @@ class RuntimeApiHandler(BaseHTTPRequestHandler):
                 "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
                 "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
                 "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
-                # awslambdaric crashes without a trace id header (DESIGN.md §6).
+                # awslambdaric crashes without a trace id header (see localenv/ARCHITECTURE.md).
                 "Lambda-Runtime-Trace-Id": invocation.trace_id,
             },
         )

@@ -1,4 +1,5 @@
-"""Every row of DESIGN.md §5 through real HTTP, with test functions deployed from
+"""Every API Gateway and Lambda behaviour of localenv/ARCHITECTURE.md through real HTTP,
+with test functions deployed from
 tests/e2e/stack/template.yaml (the real handlers are never weakened for this)."""
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ texts = st.text(alphabet=ALPHABET, max_size=300) | st.text(max_size=200)
 
 
 def oracle_lines(text: str) -> list[str]:
-    """An independent reading of DESIGN.md §3: scan characters, break at CR, LF, CRLF."""
+    """The contract's line rules read independently: scan, break at CR, LF, CRLF."""
     text = text[1:] if text.startswith("\ufeff") else text
     lines, current, i = [], [], 0
     while i < len(text):

@@ -58,3 +58,16 @@ def test_an_accepted_token_or_an_unreachable_jwks_emits_none(
         authorizer.handler(request(KEY.sign(fresh_claims())), context)
     assert live_jwks.requests == 2
     assert emf_metrics(capsys.readouterr().out) == []  # Errors counts it; nothing subtracts it
+
+
+@pytest.mark.parametrize("document", [{"keys": 5}, {"no": "keys"}])
+def test_a_malformed_jwks_is_an_outage_not_a_rejected_token(
+    live_jwks: JwksServer,
+    context: LambdaContext,
+    capsys: pytest.CaptureFixture[str],
+    document: dict[str, Any],
+) -> None:
+    live_jwks.document = document
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorizer.handler(request(KEY.sign(fresh_claims())), context)
+    assert emf_metrics(capsys.readouterr().out) == []

@@ -1,4 +1,4 @@
-"""The line rules of DESIGN.md §3, one test per rule, on the pure core."""
+"""The API contract's line rules (cloudformation/openapi.yaml), one test each, pure core."""
 
 from __future__ import annotations
 
