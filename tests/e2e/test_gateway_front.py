@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -72,3 +74,15 @@ def test_no_server_header(base: str) -> None:
     connection.request("GET", "/prod/things")
     response = connection.getresponse()
     assert response.status == 200 and response.getheader("Server") is None
+
+
+def test_urllib_reads_the_413_for_an_11_mb_body(base: str) -> None:
+    # urllib (http.client) sends the whole body before reading: without the drain it gets
+    # a broken pipe or a reset connection instead of the answer.
+    request = urllib.request.Request(
+        f"{base}/prod/things", data=b"x" * (11 * 1024 * 1024), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=30)
+    assert raised.value.code == 413
+    assert json.loads(raised.value.read()) == {"message": "Request Too Long"}
