@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 
-@dataclass
+@dataclass(frozen=True)
 class Request:
     method: str
     path: str  # as sent, including the stage: /prod/dataproc/abc
