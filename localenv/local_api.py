@@ -11,9 +11,10 @@ from pathlib import Path
 from localenv import emulator
 from localenv.deployer import StackState
 from localenv.gateway import api_model, deployments, permissions
-from localenv.gateway.core import Exchange, Gateway
+from localenv.gateway.core import Gateway
 from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.requests import Request, Response
+from localenv.gateway.trace import Trace
 from localenv.iam.guard import IamGuard
 from localenv.intrinsics import UnsupportedError
 from localenv.observe import access_logs
@@ -119,19 +120,21 @@ class LocalApi:
         self.iam.lambda_writes_logs(group, stream, self.ctx.region)
         self.logs(group, stream, lines)
 
-    def observe(self, exchange: Exchange) -> None:
+    # --- issue 17/14 (gateway trace record): observers read the gateway's Trace ---
+    def observe(self, trace: Trace) -> None:
         """Metrics and the access log line of one request through the gateway."""
         model = self.gateway.model if self.gateway else None
         if model is None:
             return
-        response = exchange.response
         self.metrics.api_request(
-            model.name, model.stage, response.status, exchange.latency_ms, response.integration_ms
+            trace.api_name, trace.stage, trace.status, trace.latency_ms, trace.integration_ms
         )
         group = access_logs.group_of(model.access_log_destination)
         if group and model.access_log_format:
-            line = access_logs.format_line(model.access_log_format, access_record(model, exchange))
-            self.logs(group, "localenv-access", [(int(exchange.time * 1000), line)])
+            line = access_logs.format_line(model.access_log_format, trace.access_record())
+            self.logs(group, "localenv-access", [(int(trace.time * 1000), line)])
+
+    # --- end issue 17/14 hunk ---
 
     def iam_warning(self, group: str, line: str) -> None:
         """A would-be denial (--iam warn), in the function's log group."""
@@ -191,7 +194,9 @@ class LocalApi:
 
     def load_gateway(self) -> None:
         """Serve the stage's deployment, with the functions' resource policies as they are now."""
-        old, self.gateway = self.gateway, Gateway(self.model(), self.invoke, observer=self.observe)
+        # issue 17/14: one clock (the stack's) reaches the gateway's throttling and cache.
+        gateway = Gateway(self.model(), self.invoke, observer=self.observe, clock=self.clock.now)
+        old, self.gateway = self.gateway, gateway
         if old is not None:
             old.stop()
 
@@ -260,27 +265,3 @@ def served_api(state: StackState) -> tuple[str, str]:
     if len(apis) != 1 or len(stages) != 1:
         raise UnsupportedError("the local gateway serves one REST API with one stage per stack")
     return apis[0].physical_id, stages[0].physical_id
-
-
-def access_record(model: api_model.ApiModel, exchange: Exchange) -> dict[str, object]:
-    request, response = exchange.request, exchange.response
-    return {
-        "time": exchange.time,
-        "request_id": exchange.request_id,
-        "source_ip": request.source_ip,
-        "user_agent": request.header("User-Agent"),
-        "method": request.method,
-        "resource_path": response.resource_path,
-        "path": request.path,
-        "status": response.status,
-        "response_length": len(response.body),
-        "stage": model.stage,
-        "api_id": model.api_id,
-        "principal_id": response.principal_id,
-        "integration_latency": (
-            int(response.integration_ms) if response.integration_ms is not None else None
-        ),
-        "latency_ms": exchange.latency_ms,
-        "error": response.error_message,
-        "integration_status": None,
-    }

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from localenv.gateway.errors import TEMPLATE_VARIABLE
 from localenv.gateway.permissions import InvokePermissions
 from localenv.intrinsics import UnsupportedError
 
@@ -37,6 +38,16 @@ class Authorizer:
 class MockResponse:
     status: int
     headers: dict[str, str]
+    body: str = ""  # the integration response's (static) template
+
+
+@dataclass(frozen=True)
+class CustomResponse:
+    """A GatewayResponse: its status, static headers and (static or $context) template."""
+
+    status: int | None
+    headers: dict[str, str]
+    template: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,8 @@ class Method:
     function: str | None
     timeout_ms: int
     mock: MockResponse | None = None
+    # A configuration API Gateway accepts but fails at request time with a 500 (why).
+    misconfiguration: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,12 +81,13 @@ class ApiModel:
     binary_media_types: tuple[str, ...]
     methods: dict[tuple[str, str], Method]  # (resource path, HTTP method)
     throttle: Throttle | None
-    gateway_responses: dict[str, dict[str, str]] = field(default_factory=dict)
+    gateway_responses: dict[str, CustomResponse] = field(default_factory=dict)
     stage_variables: dict[str, str] = field(default_factory=dict)
     access_log_format: str = ""
     access_log_destination: str = ""
     # Functions' resource-based policies; a function without one is never invoked.
     permissions: InvokePermissions = field(default_factory=lambda: InvokePermissions({}))
+    deployment_id: str = ""
 
     @property
     def functions(self) -> set[str]:
@@ -116,6 +130,7 @@ def load(
         stage_variables=stage_info.get("variables") or {},
         access_log_format=access.get("format", ""),
         access_log_destination=access.get("destinationArn", ""),
+        deployment_id=str(stage_info.get("deploymentId", "")),
     )
 
 
@@ -147,6 +162,9 @@ def method(
         raise UnsupportedError(f"{where}: CUSTOM authorization without a known authorizer")
     if kind not in {"AWS_PROXY", "MOCK"}:
         raise UnsupportedError(f"{where}: integration type {kind!r} is not emulated")
+    if raw.get("apiKeyRequired"):
+        # API keys and usage plans are not emulated: refused, never silently let through.
+        raise UnsupportedError(f"{where}: apiKeyRequired (API keys) is not emulated")
     return Method(
         http_method=verb,
         resource_id=resource["id"],
@@ -156,23 +174,62 @@ def method(
         integration_type=kind,
         function=function_name(integration["uri"], where) if kind == "AWS_PROXY" else None,
         timeout_ms=int(integration.get("timeoutInMillis") or DEFAULT_INTEGRATION_TIMEOUT_MS),
-        mock=mock_response(integration) if kind == "MOCK" else None,
+        mock=mock_response(integration, where) if kind == "MOCK" else None,
+        misconfiguration=misconfiguration(integration) if kind == "AWS_PROXY" else "",
     )
 
 
-def mock_response(integration: dict[str, Any]) -> MockResponse:
+# Integration request headers API Gateway cannot set on a Lambda (AWS) integration.
+ILLEGAL_HEADER_MAPPINGS = frozenset(
+    {"content-length", "transfer-encoding", "x-amzn-trace-id", "x-amzn-apigateway-api-id"}
+    | {"authorization", "connection", "expect", "proxy-authenticate", "te"}
+)
+
+
+def misconfiguration(integration: dict[str, Any]) -> str:
+    """Why API Gateway answers 500 to every request of this AWS_PROXY method ("" if it does not).
+
+    A Lambda proxy integration must call Lambda with POST: any other
+    integrationHttpMethod is an "Execution failed due to configuration error"
+    at request time (LocalStack's AWS recording, tests/aws/services/apigateway/
+    test_apigateway_lambda.py::test_lambda_aws_proxy_integration_non_post_method);
+    so is a header mapping that sets a header API Gateway manages itself
+    (test_apigateway_integrations.snapshot.json, ``header_remapping_aws``).
+    """
+    verb = str(integration.get("httpMethod") or "POST")
+    if verb != "POST":
+        return f"AWS_PROXY integration uses httpMethod {verb}; Lambda is invoked with POST"
+    for key in integration.get("requestParameters") or {}:
+        header = key.removeprefix("integration.request.header.")
+        if header != key and header.lower() in ILLEGAL_HEADER_MAPPINGS:
+            return f"the integration maps the request header {header}, which it may not set"
+    return ""
+
+
+def mock_response(integration: dict[str, Any], where: str) -> MockResponse:
     responses = integration.get("integrationResponses") or {}
     status = sorted(responses)[0] if responses else "200"
-    params = (responses.get(status) or {}).get("responseParameters") or {}
-    return MockResponse(int(status), static_headers(params, "method.response.header."))
+    chosen = responses.get(status) or {}
+    params = chosen.get("responseParameters") or {}
+    templates = chosen.get("responseTemplates") or {}
+    body = templates.get("application/json", next(iter(templates.values()), None)) or ""
+    if "$" in body or "#" in body:
+        # A mapping template is VTL; only static templates are produced locally.
+        raise UnsupportedError(f"{where}: MOCK response template {body!r} is VTL, not emulated")
+    return MockResponse(int(status), static_headers(params, "method.response.header.", where), body)
 
 
-def static_headers(params: dict[str, str], prefix: str) -> dict[str, str]:
-    """Header mappings with static values ('quoted'), as API Gateway accepts them."""
+def static_headers(params: dict[str, str], prefix: str, where: str) -> dict[str, str]:
+    """Header mappings with static values ('quoted'); any other mapping is refused loudly."""
     headers = {}
     for key, value in params.items():
-        if key.startswith(prefix) and value.startswith("'") and value.endswith("'"):
-            headers[key.removeprefix(prefix)] = value[1:-1]
+        if not key.startswith(prefix):
+            continue
+        if not (len(value) >= 2 and value.startswith("'") and value.endswith("'")):
+            raise UnsupportedError(
+                f"{where}: header mapping {key} = {value} is not static, not emulated"
+            )
+        headers[key.removeprefix(prefix)] = value[1:-1]
     return headers
 
 
@@ -183,8 +240,25 @@ def throttle(stage: dict[str, Any]) -> Throttle | None:
     return Throttle(float(settings["throttlingRateLimit"]), int(settings["throttlingBurstLimit"]))
 
 
-def gateway_responses(items: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
-    return {
-        kind: static_headers(item.get("responseParameters") or {}, "gatewayresponse.header.")
-        for kind, item in items.items()
-    }
+def gateway_responses(items: dict[str, dict[str, Any]]) -> dict[str, CustomResponse]:
+    return {kind: custom_response(kind, item) for kind, item in items.items()}
+
+
+def custom_response(kind: str, item: dict[str, Any]) -> CustomResponse:
+    """A GatewayResponse's statusCode, headers and application/json template.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+    """
+    where = f"gateway response {kind}"
+    params = item.get("responseParameters") or {}
+    templates = item.get("responseTemplates") or {}
+    status = item.get("statusCode")
+    template = templates.get("application/json", next(iter(templates.values()), None))
+    if template is not None and ("#" in template or "$" in TEMPLATE_VARIABLE.sub("", template)):
+        raise UnsupportedError(
+            f"{where}: template {template!r} uses VTL beyond {TEMPLATE_VARIABLE.pattern}"
+        )
+    return CustomResponse(
+        int(status) if status else None,
+        static_headers(params, "gatewayresponse.header.", where),
+        template,
+    )

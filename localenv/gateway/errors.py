@@ -11,6 +11,13 @@ from __future__ import annotations
 
 import enum
 import json
+import re
+from typing import TYPE_CHECKING
+
+from localenv.gateway.requests import Response
+
+if TYPE_CHECKING:
+    from localenv.gateway.api_model import ApiModel
 
 
 class GatewayError(enum.Enum):
@@ -47,6 +54,22 @@ class GatewayError(enum.Enum):
         413,
         '{"message":"Request Too Long"}',
         "RequestTooLargeException",
+    )
+    # API Gateway's quotas: header values 10,240 bytes in total, URLs 8,192 characters;
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+    # The message is the one clients report; the statuses are HTTP's own for each case
+    # (no AWS recording of either: see ARCHITECTURE.md, "Not reproduced").
+    HEADERS_TOO_LARGE = (
+        "DEFAULT_4XX",
+        431,
+        '{"message":"HTTP header is larger than 10240 bytes."}',
+        "BadRequestException",
+    )
+    URI_TOO_LONG = (
+        "DEFAULT_4XX",
+        414,
+        '{"message":"Request-URI Too Long"}',
+        "BadRequestException",
     )
     INTEGRATION_FAILURE = (
         "INTEGRATION_FAILURE",
@@ -91,3 +114,44 @@ class GatewayError(enum.Enum):
     @property
     def default_type(self) -> str:
         return "DEFAULT_4XX" if self.status < 500 else "DEFAULT_5XX"
+
+
+class GatewayFailure(Exception):  # noqa: N818 - carries a canned response, like AWS's
+    def __init__(self, error: GatewayError, integration_ms: float | None = None, reason: str = ""):
+        super().__init__(error.name)
+        self.error = error
+        self.integration_ms = integration_ms
+        self.reason = reason
+
+
+# The $context variables a gateway response template may use (see api_model.custom_response).
+TEMPLATE_VARIABLE = re.compile(
+    r"\$context\.(error\.messageString|error\.message|error\.responseType|requestId)"
+)
+
+
+def error_response(model: ApiModel, error: GatewayError, request_id: str) -> Response:
+    """The canned response, with the API's GatewayResponse (status, headers, template) for
+    its type, else for DEFAULT_4XX/5XX, as API Gateway picks them.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+    """
+    custom = model.gateway_responses.get(error.response_type)
+    if custom is None:
+        custom = model.gateway_responses.get(error.default_type)
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", error.error_type)]
+    if custom is None:
+        return Response(error.status, headers, error.body)
+    body = error.body
+    if custom.template is not None:
+        body = render(custom.template, error, request_id).encode()
+    return Response(custom.status or error.status, headers + list(custom.headers.items()), body)
+
+
+def render(template: str, error: GatewayError, request_id: str) -> str:
+    values = {
+        "error.messageString": json.dumps(error.message),
+        "error.message": error.message,
+        "error.responseType": error.response_type,
+        "requestId": request_id,
+    }
+    return TEMPLATE_VARIABLE.sub(lambda m: values[m.group(1)], template)

@@ -5,10 +5,24 @@ from __future__ import annotations
 
 import base64
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from localenv.gateway.api_model import ApiModel
+from localenv.gateway.api_model import ApiModel, Method
 from localenv.gateway.requests import Request
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """One routed request: what both events are built from."""
+
+    model: ApiModel
+    request: Request  # as the integration sees it (see inbound.py)
+    method: Method
+    path_parameters: dict[str, str]
+    request_id: str
+    extended_request_id: str
+    now: float  # wall-clock seconds
 
 
 def single_and_multi(
@@ -40,59 +54,60 @@ def is_binary(model: ApiModel, content_type: str | None) -> bool:
     return False
 
 
-def request_context(
-    model: ApiModel, request: Request, resource_path: str, request_id: str, resource_id: str
-) -> dict[str, Any]:
-    now = time.time()
+def request_context(ctx: EventContext) -> dict[str, Any]:
+    model, request = ctx.model, ctx.request
     domain = f"{model.api_id}.execute-api.{model.region}.amazonaws.com"
     return {
-        "resourceId": resource_id,
-        "resourcePath": resource_path,
+        "resourceId": ctx.method.resource_id,
+        "resourcePath": ctx.method.resource_path,
         "httpMethod": request.method,
-        "extendedRequestId": request_id[:16],
-        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        # The same value as the x-amz-apigw-id response header.
+        "extendedRequestId": ctx.extended_request_id,
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(ctx.now)),
         "path": request.path,
         "accountId": model.account_id,
         "protocol": "HTTP/1.1",
         "stage": model.stage,
         "domainPrefix": model.api_id,
-        "requestTimeEpoch": int(now * 1000),
-        "requestId": request_id,
+        "requestTimeEpoch": int(ctx.now * 1000),
+        "requestId": ctx.request_id,
         "domainName": domain,
+        "deploymentId": model.deployment_id,
         "apiId": model.api_id,
-        "identity": {
-            "cognitoIdentityPoolId": None,
-            "accountId": None,
-            "cognitoIdentityId": None,
-            "caller": None,
-            "sourceIp": request.source_ip,
-            "principalOrgId": None,
-            "accessKey": None,
-            "cognitoAuthenticationType": None,
-            "cognitoAuthenticationProvider": None,
-            "userArn": None,
-            "userAgent": request.header("User-Agent"),
-            "user": None,
-        },
+        "identity": identity(request),
+    }
+
+
+def identity(request: Request) -> dict[str, Any]:
+    return {
+        "cognitoIdentityPoolId": None,
+        "accountId": None,
+        "cognitoIdentityId": None,
+        "caller": None,
+        "sourceIp": request.source_ip,
+        "principalOrgId": None,
+        "accessKey": None,
+        "cognitoAuthenticationType": None,
+        "cognitoAuthenticationProvider": None,
+        "userArn": None,
+        "userAgent": request.header("User-Agent"),
+        "user": None,
     }
 
 
 def stage_relative(model: ApiModel, request: Request) -> str:
-    return request.path[len(model.stage) + 1 :] or "/"
+    """The path after the stage, percent-encoding kept; a doubled slash right after the
+    stage is dropped (LocalStack's AWS recording test_apigateway_lambda.snapshot.json,
+    ``…with-prepended-slash``)."""
+    rest = request.path[len(model.stage) + 1 :]
+    return "/" + rest.lstrip("/") if rest else "/"
 
 
-def proxy_event(
-    model: ApiModel,
-    request: Request,
-    resource_path: str,
-    resource_id: str,
-    path_parameters: dict[str, str],
-    request_id: str,
-    authorizer: dict[str, Any] | None,
-) -> dict[str, Any]:
+def proxy_event(ctx: EventContext, authorizer: dict[str, Any] | None) -> dict[str, Any]:
+    model, request = ctx.model, ctx.request
     headers, multi_headers = single_and_multi(request.headers)
     query, multi_query = single_and_multi(request.query_pairs())
-    context = request_context(model, request, resource_path, request_id, resource_id)
+    context = request_context(ctx)
     if authorizer is not None:
         context["authorizer"] = authorizer
     binary = is_binary(model, request.header("Content-Type"))
@@ -104,14 +119,14 @@ def proxy_event(
             else request.body.decode("utf-8", "replace")
         )
     return {
-        "resource": resource_path,
+        "resource": ctx.method.resource_path,
         "path": stage_relative(model, request),
         "httpMethod": request.method,
         "headers": headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": query,
         "multiValueQueryStringParameters": multi_query,
-        "pathParameters": path_parameters or None,
+        "pathParameters": ctx.path_parameters or None,
         "stageVariables": model.stage_variables or None,
         "requestContext": context,
         "body": body,
@@ -127,27 +142,21 @@ def method_arn(model: ApiModel, request: Request) -> str:
     )
 
 
-def authorizer_event(
-    model: ApiModel,
-    request: Request,
-    resource_path: str,
-    resource_id: str,
-    path_parameters: dict[str, str],
-    request_id: str,
-) -> dict[str, Any]:
+def authorizer_event(ctx: EventContext) -> dict[str, Any]:
+    model, request = ctx.model, ctx.request
     headers, multi_headers = single_and_multi(request.headers)
     query, multi_query = single_and_multi(request.query_pairs())
     return {
         "type": "REQUEST",
         "methodArn": method_arn(model, request),
-        "resource": resource_path,
+        "resource": ctx.method.resource_path,
         "path": stage_relative(model, request),
         "httpMethod": request.method,
         "headers": headers or {},
         "multiValueHeaders": multi_headers or {},
         "queryStringParameters": query or {},
         "multiValueQueryStringParameters": multi_query or {},
-        "pathParameters": path_parameters,
+        "pathParameters": ctx.path_parameters,
         "stageVariables": model.stage_variables,
-        "requestContext": request_context(model, request, resource_path, request_id, resource_id),
+        "requestContext": request_context(ctx),
     }

@@ -2,7 +2,14 @@
 
 http.server keeps header names exactly as the client sent them (ASGI servers
 lowercase them), and API Gateway passes the client's case through to the
-proxy event, so the raw names are what the core receives.
+proxy event, so the raw names are what the core receives. The path is passed on
+percent-encoded, as API Gateway keeps it (see routing.py).
+
+Every method reaches the core, so one the API does not define (TRACE, QUERY,
+FOO) gets API Gateway's 403 Missing Authentication Token in JSON, not
+http.server's 501 page. A body over the limit is read to its end and discarded
+before the 413 is sent: a client that writes the whole body before reading
+(Python's ``requests``, ``urllib``) then reads the 413 instead of a broken pipe.
 """
 
 from __future__ import annotations
@@ -11,13 +18,13 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import unquote
 
 from localenv.gateway.core import MAX_REQUEST_BYTES
 from localenv.gateway.requests import Request, Response
 from localenv.http_servers import NoDelayHTTPServer
 
 Handle = Callable[[Request], Response]
+DRAIN_CHUNK_BYTES = 1024 * 1024
 
 
 class GatewayHttpServer(NoDelayHTTPServer):
@@ -52,38 +59,56 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             return self.read_chunked()
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_REQUEST_BYTES:
-            self.close_connection = True
+            self.discard(length)
             return None
         return self.rfile.read(length) if length else b""
 
+    def discard(self, length: int) -> None:
+        while length > 0:
+            read = len(self.rfile.read(min(length, DRAIN_CHUNK_BYTES)))
+            if not read:
+                break
+            length -= read
+
     def read_chunked(self) -> bytes | None:
-        body = bytearray()
+        body, total = bytearray(), 0
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
                 self.rfile.readline()
-                return bytes(body)
-            body += self.rfile.read(size)
+                return bytes(body) if total <= MAX_REQUEST_BYTES else None
+            chunk = self.rfile.read(size)
             self.rfile.readline()
-            if len(body) > MAX_REQUEST_BYTES:
-                self.close_connection = True
-                return None
+            total += len(chunk)
+            if total <= MAX_REQUEST_BYTES:
+                body += chunk
+            else:
+                body.clear()  # over the limit: read on to the end, keep nothing
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Status line and Date, without http.server's Server header: API Gateway sends none."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self.handle_any  # any method: the core answers what the API lacks
+        raise AttributeError(name)
 
     def handle_any(self) -> None:
         body = self.read_body()
         path, _, query = self.path.partition("?")
         request = Request(
             method=self.command,
-            path=unquote(path),
+            path=path,
             query=query,
-            headers=[
-                (k, v)
-                for k, v in self.headers.items()
-                if k.lower() not in {"content-length", "transfer-encoding"}
-            ],
+            headers=list(self.headers.items()),
             body=body or b"",
             source_ip=self.client_address[0],
             oversize=body is None,
+            server_port=self.server.server_port,
+            scheme="http",
         )
         response = self.server.handle_request_object(request)
         self.send_response(response.status)
@@ -95,13 +120,3 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = handle_any  # noqa: N815
-
-    def __getattr__(self, name: str) -> Any:
-        # Every method reaches API Gateway's router: one the API does not define (TRACE,
-        # QUERY, FOO) gets its 403 Missing Authentication Token, never http.server's 501.
-        # https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
-        if name.startswith("do_"):
-            return self.handle_any
-        raise AttributeError(name)

@@ -28,9 +28,15 @@ ARN_PARTS = 6
 
 
 def pattern(glob: str) -> re.Pattern[str]:
-    """IAM's wildcards: ``*`` any run of characters, ``?`` one character."""
+    """IAM's wildcards: ``*`` any run of characters, ``?`` one character.
+
+    Newlines included (``re.DOTALL``): IAM's ``*`` matches "any combination of
+    characters", so a cached Allow for ``prod/*/*`` covers a path with ``%0A``.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+    """
     return re.compile(
-        ".*".join(".".join(map(re.escape, part.split("?"))) for part in glob.split("*")) + r"\Z"
+        ".*".join(".".join(map(re.escape, part.split("?"))) for part in glob.split("*")) + r"\Z",
+        re.DOTALL,
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 
-@dataclass
+@dataclass(frozen=True)
 class Request:
     method: str
     path: str  # as sent, including the stage: /prod/dataproc/abc
@@ -14,7 +14,9 @@ class Request:
     headers: list[tuple[str, str]]  # names exactly as the client sent them
     body: bytes = b""
     source_ip: str = "127.0.0.1"
-    oversize: bool = False  # the body was over the limit and was not read
+    oversize: bool = False  # the body was over the limit (and was discarded)
+    server_port: int = 443  # the port and scheme the client connected to
+    scheme: str = "https"
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -22,7 +24,8 @@ class Request:
         return found[-1] if found else None
 
     def query_pairs(self) -> list[tuple[str, str]]:
-        return parse_qsl(self.query, keep_blank_values=True)
+        # ";" separates parameters as "&" does on API Gateway.
+        return parse_qsl(self.query.replace(";", "&"), keep_blank_values=True)
 
 
 @dataclass
@@ -30,11 +33,6 @@ class Response:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
-    # What the gateway learnt on the way, for metrics and access logs (never sent).
-    integration_ms: float | None = None
-    resource_path: str = ""
-    principal_id: str = ""
-    error_message: str = ""
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()

@@ -21,7 +21,8 @@ def context_values(record: Mapping[str, Any]) -> dict[str, str]:
     now = record["time"]
     values = {
         "requestId": record["request_id"],
-        "extendedRequestId": record["request_id"][:16],
+        # The x-amz-apigw-id response header's value, as on AWS.
+        "extendedRequestId": record["extended_request_id"],
         "identity.sourceIp": record["source_ip"],
         "identity.userAgent": record["user_agent"],
         "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),

@@ -23,6 +23,15 @@ def escape_path(path: str) -> str:
     return path.replace("~", "~0").replace("/", "~1")
 
 
+def binary_media_operations(props: dict[str, Any]) -> list[dict[str, str]]:
+    """Patch operations setting BinaryMediaTypes: "replace" sets the first (moto keeps
+    the value of "replace" as the whole list), "add" appends each other one."""
+    first, *others = [str(t) for t in props["BinaryMediaTypes"]]
+    return [{"op": "replace", "path": "/binaryMediaTypes", "value": first}] + [
+        {"op": "add", "path": f"/binaryMediaTypes/{escape_path(t)}", "value": t} for t in others
+    ]
+
+
 class RestApi(Provisioner):
     type_name = "AWS::ApiGateway::RestApi"
     honored = frozenset(
@@ -65,11 +74,9 @@ class RestApi(Provisioner):
         name = props.get("Name") or ctx.generated_name(logical_id)
         api = client.create_rest_api(name=name, **args)
         if props.get("BinaryMediaTypes"):
-            # moto stores an empty string for "add"; "replace" on the list sets it as AWS does.
-            types = ",".join(props["BinaryMediaTypes"])
+            # One entry per type: joined into one ("a,b") nothing would match them.
             client.update_rest_api(
-                restApiId=api["id"],
-                patchOperations=[{"op": "replace", "path": "/binaryMediaTypes", "value": types}],
+                restApiId=api["id"], patchOperations=binary_media_operations(props)
             )
         root = client.get_resources(restApiId=api["id"])["items"]
         root_id = next(r["id"] for r in root if r["path"] == "/")
@@ -196,6 +203,13 @@ class Method(Provisioner):
             args["requestParameters"] = {
                 k: boolean(v) for k, v in props["RequestParameters"].items()
             }
+        if boolean(props.get("ApiKeyRequired", False)):
+            # API keys and usage plans are not emulated: a method requiring a key would let
+            # every request through, so the deploy refuses it (ARCHITECTURE.md, Not reproduced).
+            raise UnsupportedError(
+                f"{logical_id}: ApiKeyRequired: true is not supported locally (API keys and "
+                "usage plans are not emulated)"
+            )
         client.put_method(authorizationType=props["AuthorizationType"], **key, **args)
         for response in props.get("MethodResponses", []):
             client.put_method_response(

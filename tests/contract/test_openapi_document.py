@@ -150,6 +150,8 @@ GATEWAY_RESPONSES = {
     GatewayError.MISSING_AUTHENTICATION_TOKEN: "MissingAuthenticationToken",
     GatewayError.THROTTLED: "Throttled",
     GatewayError.REQUEST_TOO_LARGE: "TooLarge",
+    GatewayError.HEADERS_TOO_LARGE: "HeadersTooLarge",
+    GatewayError.URI_TOO_LONG: "UriTooLong",
     GatewayError.AUTHORIZER_FAILURE: "GatewayInternalError",
     GatewayError.INTEGRATION_FAILURE: "GatewayInternalError",
     GatewayError.BAD_INTEGRATION_RESPONSE: "BadGateway",

@@ -122,7 +122,9 @@ def test_binary_media_types_arrive_base64_and_return_as_bytes(url: str) -> None:
         f"{url}/binary",
         data=payload,
         timeout=30,
-        headers={"Content-Type": "application/octet-stream"},
+        # AWS decodes isBase64Encoded only when the first Accept is a binary media type
+        # (localstack/localstack test_apigateway_lambda.py::test_aws_proxy_binary_response).
+        headers={"Content-Type": "application/octet-stream", "Accept": "application/octet-stream"},
     )
     assert response.status_code == 200
     assert response.content == payload

@@ -11,12 +11,20 @@ from typing import Any
 import pytest
 
 from localenv.gateway import routing
-from localenv.gateway.api_model import ApiModel, Authorizer, Method, Throttle, function_name
+from localenv.gateway.api_model import (
+    ApiModel,
+    Authorizer,
+    CustomResponse,
+    Method,
+    Throttle,
+    function_name,
+)
 from localenv.gateway.authorization import evaluate, pattern, validate
 from localenv.gateway.core import Gateway, MalformedProxyResponseError, proxy_response
 from localenv.gateway.permissions import InvokePermissions
 from localenv.gateway.requests import Request
 from localenv.gateway.throttling import TokenBucket
+from localenv.gateway.trace import Trace
 from localenv.runtime.environment import Outcome
 
 AUTH = Authorizer("a1", "REQUEST", "auth-fn", ("method.request.header.Authorization",), 300)
@@ -62,7 +70,7 @@ def model(
         ("text/plain",),
         methods,
         throttle,
-        {"DEFAULT_4XX": {"Access-Control-Allow-Origin": "*"}},
+        {"DEFAULT_4XX": CustomResponse(None, {"Access-Control-Allow-Origin": "*"})},
         permissions=InvokePermissions(grants),
     )
 
@@ -191,12 +199,12 @@ def test_throttled_stage_answers_429() -> None:
     [
         [],
         "text",
-        {"statusCode": "200"},
+        {},  # invoke-api-empty-response
+        {"statusCode": "test"},  # invoke-api-invalid-status-code
         {"statusCode": 200, "body": 5},
         {"statusCode": 200, "extra": 1},
         {"statusCode": 200, "headers": []},
         {"statusCode": 200, "headers": {"a": {"b": 1}}},
-        {"statusCode": 200, "body": "%%%", "isBase64Encoded": True},
         {"statusCode": 99},
     ],
 )
@@ -284,22 +292,23 @@ def test_integration_uri_names_the_function() -> None:
 def test_an_integration_without_an_invoke_permission_is_a_500_and_says_why() -> None:
     fake = FakeLambda()
     grants = {"auth-fn": GRANTS["auth-fn"], "app-fn": GRANTS["app-fn"][:1]}  # /things only
-    gateway = Gateway(model(grants=grants), fake)
+    traces: list[Trace] = []
+    gateway = Gateway(model(grants=grants), fake, observer=traces.append)
     assert gateway.handle(request("/prod/things")).status == 200
     refused = gateway.handle(request("/prod/things/9"))
     assert (refused.status, refused.body) == (500, b'{"message": "Internal server error"}')
-    assert "app-fn" in refused.error_message
-    assert f"{EXECUTE_API}/prod/GET/things/{{id}}" in refused.error_message
+    assert "app-fn" in traces[-1].error_message
+    assert f"{EXECUTE_API}/prod/GET/things/{{id}}" in traces[-1].error_message
     assert [c[0] for c in fake.calls] == ["auth-fn", "app-fn"]  # never invoked for /things/9
 
 
 def test_an_authorizer_without_an_invoke_permission_is_a_500_and_is_not_invoked() -> None:
     fake = FakeLambda()
-    response = Gateway(model(grants={"app-fn": GRANTS["app-fn"]}), fake).handle(
-        request("/prod/things")
-    )
+    traces: list[Trace] = []
+    response = Gateway(
+        model(grants={"app-fn": GRANTS["app-fn"]}), fake, observer=traces.append
+    ).handle(request("/prod/things"))
     assert (response.status, response.body) == (500, b'{"message": null}')
-    assert (
-        "auth-fn" in response.error_message and "no resource-based policy" in response.error_message
-    )
+    message = traces[-1].error_message
+    assert "auth-fn" in message and "no resource-based policy" in message
     assert fake.calls == []

@@ -1,0 +1,88 @@
+"""The gateway's HTTP front with a real socket and an in-memory Lambda (no emulator):
+what a client meets before any integration runs (issue 14)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from localenv.gateway.api_model import ApiModel, Method
+from localenv.gateway.core import Gateway
+from localenv.gateway.http_server import GatewayHttpServer
+from localenv.gateway.permissions import InvokePermissions
+from localenv.runtime.environment import Outcome
+
+GRANT = {
+    "Effect": "Allow",
+    "Principal": {"Service": "apigateway.amazonaws.com"},
+    "Action": "lambda:InvokeFunction",
+}
+
+
+def ok(function: str, payload: bytes) -> Outcome:
+    return Outcome("ok", payload=json.dumps({"statusCode": 200, "body": "ok"}).encode())
+
+
+@pytest.fixture
+def base() -> Iterator[str]:
+    method = Method("GET", "r1", "/things", "NONE", None, "AWS_PROXY", "fn", 29_000)
+    model = ApiModel(
+        "api1",
+        "api",
+        "prod",
+        "us-east-1",
+        "123456789012",
+        (),
+        {("/things", "GET"): method},
+        None,
+        permissions=InvokePermissions({"fn": (GRANT,)}),
+    )
+    gateway = Gateway(model, ok)
+    server = GatewayHttpServer("127.0.0.1", 0, gateway.handle)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.stop()
+        gateway.stop()
+
+
+@pytest.mark.parametrize("verb", ["TRACE", "QUERY", "FOO"])
+def test_a_method_the_api_lacks_is_403_missing_authentication_token(base: str, verb: str) -> None:
+    response = requests.request(verb, f"{base}/prod/things", timeout=10)
+    assert response.status_code == 403
+    assert response.json() == {"message": "Missing Authentication Token"}
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["x-amzn-RequestId"]
+
+
+def test_requests_reads_the_413_for_an_11_mb_body(base: str) -> None:
+    response = requests.post(f"{base}/prod/things", data=b"x" * (11 * 1024 * 1024), timeout=30)
+    assert response.status_code == 413
+    assert response.json() == {"message": "Request Too Long"}
+
+
+def test_no_server_header(base: str) -> None:
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("GET", "/prod/things")
+    response = connection.getresponse()
+    assert response.status == 200 and response.getheader("Server") is None
+
+
+def test_urllib_reads_the_413_for_an_11_mb_body(base: str) -> None:
+    # urllib (http.client) sends the whole body before reading: without the drain it gets
+    # a broken pipe or a reset connection instead of the answer.
+    request = urllib.request.Request(
+        f"{base}/prod/things", data=b"x" * (11 * 1024 * 1024), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=30)
+    assert raised.value.code == 413
+    assert json.loads(raised.value.read()) == {"message": "Request Too Long"}
