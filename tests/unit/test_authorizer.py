@@ -177,3 +177,24 @@ def test_a_malformed_method_arn_is_401_not_a_failure(
     with pytest.raises(Exception) as caught:
         authorizer.handler(event, context)
     assert (type(caught.value), str(caught.value)) == (Exception, "Unauthorized")
+
+
+def test_the_policy_document_is_exactly_what_api_gateway_reads() -> None:
+    from handlers.policy import authorizer_response
+
+    assert authorizer_response("p", "Deny", "arn:r", {"sub": "p"}) == {
+        "principalId": "p",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": "arn:r"}],
+        },
+        "context": {"sub": "p"},
+    }
+
+
+def test_missing_username_and_scope_are_empty_strings_in_the_context(
+    jwks_server: JwksServer, context: LambdaContext
+) -> None:
+    token = KEY.sign(fresh_claims(username=None, scope=None))
+    response = authorizer.handler(request(token), context)
+    assert response["context"] == {"sub": access_claims()["sub"], "username": "", "scope": ""}

@@ -554,3 +554,51 @@ def test_unprocessed_batches_pause_longer_each_round(dynamodb: Any) -> None:
     writer = UploadWriter(ThrottlingBatches(dynamodb, rounds=3), TABLE, backoff)
     assert processor.store_upload(writer, many_lines_upload(), "r").created
     assert sleeps == [0.05, 0.1, 0.2]
+
+
+# The business metrics, as the EMF lines CloudWatch turns into metrics.
+
+
+def emf_lines(out: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+    return lines
+
+
+def test_a_stored_upload_counts_uploads_lines_and_bytes(
+    dynamodb: Any, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = b"one\ntwo\nthree"
+    assert invoke(post(body), context)[0] == 201
+    (emf,) = emf_lines(capsys.readouterr().out)
+    metrics = {m["Name"]: m["Unit"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert metrics == {"UploadsStored": "Count", "LinesStored": "Count", "BytesStored": "Bytes"}
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "DataProc"
+    assert (emf["UploadsStored"], emf["LinesStored"], emf["BytesStored"]) == ([1.0], [3.0], [13.0])
+    assert emf["service"] == "processor"
+
+
+def test_a_replay_counts_as_replayed(
+    dynamodb: Any, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invoke(post(b"x"), context)
+    capsys.readouterr()
+    assert invoke(post(b"x"), context)[0] == 200
+    (emf,) = emf_lines(capsys.readouterr().out)
+    assert emf["UploadsReplayed"] == [1.0]
+    assert "UploadsStored" not in emf
+
+
+def test_a_rejection_counts_once_in_total_and_once_by_reason(
+    dynamodb: Any, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert invoke(post(b""), context)[0] == 400
+    lines = emf_lines(capsys.readouterr().out)
+    by_reason = [e for e in lines if ["Reason"] in e["_aws"]["CloudWatchMetrics"][0]["Dimensions"]]
+    total = [e for e in lines if e not in by_reason]
+    assert len(by_reason) == len(total) == 1
+    assert by_reason[0]["Reason"] == "EMPTY_BODY"
+    assert by_reason[0]["UploadsRejected"] == total[0]["UploadsRejected"] == [1.0]
+    for emf in lines:
+        (metric,) = emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        assert metric == {"Name": "UploadsRejected", "Unit": "Count"}
+        assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "DataProc"
