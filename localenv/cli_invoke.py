@@ -149,7 +149,7 @@ def sample_request(
 ) -> Request:
     body = read_source(args.body_file, b"")
     path = f"/{model.stage}/{args.path.lstrip('/')}".rstrip("/")
-    query = urlencode([tuple(p.split("=", 1)) for p in args.query or []])
+    query = urlencode([(k, v) for k, _, v in (p.partition("=") for p in args.query or [])])
     return Request(args.method.upper(), path, query, request_headers(args, outputs, body), body)
 
 

@@ -252,23 +252,43 @@ def test_reserved_concurrency_exceeded_is_too_many_requests(gw: StackProcess) ->
     assert refused[0]["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 
+def invocations(stack: StackProcess, function: str) -> float:
+    """AWS/Lambda Invocations of a function so far, from the stack's metric store."""
+    control = json.loads((stack.state_dir / "run.json").read_text())["control_url"]
+    found = requests.get(f"{control}/metrics", params={"name": "Invocations"}, timeout=30).json()
+    return sum(
+        value
+        for series in found["series"]
+        if series["dimensions"] == {"FunctionName": function}
+        for _, value in series["datapoints"]
+    )
+
+
 def test_invocations_through_invoke_count_in_lambda_metrics(gw: StackProcess) -> None:
     lam = emulator.session("us-east-1").client("lambda", endpoint_url=gw.outputs["AwsEndpointUrl"])
     for _ in range(3):
         lam.invoke(
             FunctionName="gw-binary", Payload=json.dumps({"body": "", "isBase64Encoded": False})
         )
-    control = json.loads((gw.state_dir / "run.json").read_text())["control_url"]
-    series = requests.get(f"{control}/metrics", params={"name": "Invocations"}, timeout=30).json()
-    counts = [
-        sum(value for _, value in s["datapoints"])
-        for s in series["series"]
-        if s["dimensions"] == {"FunctionName": "gw-binary"}
-    ]
-    assert counts == [3]
+    assert invocations(gw, "gw-binary") == 3
 
 
 def test_a_function_the_stack_does_not_run_is_refused(gw: StackProcess) -> None:
     lam = emulator.session("us-east-1").client("lambda", endpoint_url=gw.outputs["AwsEndpointUrl"])
     with pytest.raises(lam.exceptions.ResourceNotFoundException, match="functions of its stack"):
         lam.invoke(FunctionName="made-by-hand", Payload=b"{}")
+
+
+def test_a_timeout_is_sandbox_timedout_and_dry_run_runs_nothing(
+    gw: StackProcess, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.json"
+    answer = aws_invoke(gw, out, "--function-name", "gw-timeout")
+    assert answer["FunctionError"] == "Unhandled"
+    error = json.loads(out.read_text())
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert error["errorMessage"].endswith("Error: Task timed out after 1.00 seconds")
+    assert invocations(gw, "gw-timeout") == 1
+    dry = aws_invoke(gw, out, "--function-name", "gw-allow", "--invocation-type", "DryRun")
+    assert dry["StatusCode"] == 204
+    assert invocations(gw, "gw-allow") == 0  # metrics count synchronously: nothing ran
