@@ -23,6 +23,7 @@ from localenv import (
     build,
     cfn_deploy,
     cli_iam,
+    cli_invoke,
     cli_observe,
     cognito_users,
     emulator,
@@ -30,6 +31,7 @@ from localenv import (
     stack,
 )
 from localenv.console import CliError, say, state_dir, workspace_of
+from localenv.edge.lambda_invoke import InvokeSlot
 from localenv.iam.enforcer import Mode
 from localenv.iam.guard import IamGuard
 from localenv.local_api import LocalApi, stack_drift
@@ -82,8 +84,12 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
     workspace = options.workspace
     started = time.monotonic()
     guard = IamGuard(Mode(args.iam))
+    invoke_slot = InvokeSlot()  # Lambda's Invoke, served by the stack's runtime once it runs
     server = emulator.Emulator(
-        args.host, args.port, backend_url=args.endpoint_url, interceptors=[guard.enforcer]
+        args.host,
+        args.port,
+        backend_url=args.endpoint_url,
+        interceptors=[guard.enforcer, invoke_slot],
     )
     endpoint_url, emulator_id, embedded = server.endpoint_url, server.emulator_id, server.embedded
     stop, reload = threading.Event(), threading.Event()
@@ -116,6 +122,7 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
             guard,
         )
         api.start(args.alarm_interval)
+        invoke_slot.target = api.lambda_invoke
         report(outputs, result, time.monotonic() - started)
         say_drift(workspace, record)
         if args.demo:
@@ -494,6 +501,7 @@ def parser() -> argparse.ArgumentParser:
     add_package_command(commands)
     cli_observe.add_commands(commands)
     cli_iam.add_commands(commands)
+    cli_invoke.add_commands(commands)
     add_cfn_deploy_command(commands)
     return top
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from localenv import emulator
 from localenv.deployer import StackState
+from localenv.edge.lambda_invoke import LambdaInvoke
 from localenv.gateway import api_model, deployments, permissions
 from localenv.gateway.core import Gateway
 from localenv.gateway.http_server import GatewayHttpServer
@@ -28,6 +29,7 @@ from localenv.runtime import interpreters
 from localenv.runtime.environment import Outcome
 from localenv.runtime.functions import load_functions
 from localenv.runtime.log_shipper import LogShipper
+from localenv.runtime.log_tail import LogTap
 from localenv.runtime.pool import Runtime, ThrottledError
 from localenv.workspace import RunRecord, Workspace
 
@@ -77,10 +79,20 @@ class LocalApi:
             self.alarm_names,
             cloudwatch_lock,
         )
+        # Lambda's Invoke at the edge, served by this runtime (localenv/edge/lambda_invoke.py);
+        # the tap lets it return an invocation's log tail.
+        self.log_tap = LogTap(self.function_logs)
         self.runtime = Runtime(
             self.executable_for,
             worker_environment(ctx.endpoint_url, ctx.region),
-            self.function_logs,
+            self.log_tap,
+        )
+        self.lambda_invoke = LambdaInvoke(
+            lambda: {name: pool.config for name, pool in self.runtime.pools.items()},
+            self.invoke,
+            self.log_tap,
+            ctx.region,
+            ctx.account_id,
         )
         self.gateway: Gateway | None = None
         self.snapshots = deployments.SnapshotStore.of_stack(state_file.parent)
@@ -100,9 +112,9 @@ class LocalApi:
         interpreter = interpreters.interpreter_for(runtime)
         return interpreter.executable, interpreters.runtime_layer(interpreter, self.cache)
 
-    def invoke(self, function: str, payload: bytes) -> Outcome:
+    def invoke(self, function: str, payload: bytes, request_id: str | None = None) -> Outcome:
         try:
-            invoked = self.runtime.invoke(function, payload)
+            invoked = self.runtime.invoke(function, payload, request_id)
         except ThrottledError:
             self.metrics.lambda_throttle(function)
             raise
@@ -224,6 +236,7 @@ class LocalApi:
 
     def start(self, alarm_interval: float = 60.0) -> None:
         self.load()
+        self.lambda_invoke.start()
         self.server.start()
         self.control.start()
         self.alarms.start(alarm_interval)
@@ -237,6 +250,7 @@ class LocalApi:
         self.alarms.stop()
         self.control.stop()
         self.server.stop()
+        self.lambda_invoke.stop()
         if self.gateway is not None:
             self.gateway.stop()
         self.runtime.stop()

@@ -16,6 +16,10 @@ from localenv.edge.operations import ServiceModel, rest_operation, service_model
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 # Where IAM's service prefix differs from the SigV4 signing name.
 IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
+# Where IAM's action name differs from the API operation's: Lambda's Invoke is
+# authorised as lambda:InvokeFunction.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
+IAM_ACTION = {("lambda", "Invoke"): "InvokeFunction"}
 CBOR_PATH = re.compile(r"/service/[^/]+/operation/([A-Za-z0-9]+)")
 
 
@@ -62,7 +66,9 @@ class AwsCall:
     def action(self) -> str:
         """The IAM action: IAM's service prefix and the API operation name."""
         signing = self.signer.service if self.signer else "unknown"
-        return f"{IAM_PREFIX.get(signing, signing)}:{self.operation or '*'}"
+        prefix = IAM_PREFIX.get(signing, signing)
+        operation = self.operation or "*"
+        return f"{prefix}:{IAM_ACTION.get((prefix, operation), operation)}"
 
 
 def signer_of(raw: RawRequest) -> Signer | None:

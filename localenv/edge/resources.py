@@ -80,7 +80,24 @@ def kms(call: AwsCall, region: str, account: str) -> list[str]:
     return [f"arn:aws:kms:{region}:{account}:{key if key.startswith('alias/') else 'key/' + key}"]
 
 
+def lambda_function(call: AwsCall, region: str, account: str) -> list[str]:
+    """The function a call names by name, partial ARN (``ACCOUNT:function:NAME``) or ARN."""
+    name = call.params.get("FunctionName")
+    if not name:
+        return []
+    name = str(name)
+    if name.startswith("arn:"):
+        return [name]
+    parts = name.split(":")
+    if len(parts) >= 3 and parts[1] == "function":
+        account, name = parts[0], ":".join(parts[2:])
+    qualifier = call.params.get("Qualifier")
+    suffix = f":{qualifier}" if qualifier and ":" not in name else ""
+    return [f"arn:aws:lambda:{region}:{account}:function:{name}{suffix}"]
+
+
 EXTRACTORS: dict[str, Extract] = {
+    "lambda": lambda_function,
     "dynamodb": dynamodb,
     "logs": logs,
     "sns": sns,

@@ -83,9 +83,10 @@ class FunctionPool:
             if not env.dead:
                 self.idle.append(env)
 
-    def invoke(self, payload: bytes) -> Invoked:
+    def invoke(self, payload: bytes, request_id: str | None = None) -> Invoked:
         check_request_size(payload)
-        request_id = str(uuid.uuid4())
+        # Lambda keeps an async event's request id across its retries.
+        request_id = request_id or str(uuid.uuid4())
         env, cold = self.acquire()
         with self.lock:
             concurrency = len(self.busy)
@@ -157,12 +158,12 @@ class Runtime:
         for pool in retired:
             pool.stop()
 
-    def invoke(self, function_name: str, payload: bytes) -> Invoked:
+    def invoke(self, function_name: str, payload: bytes, request_id: str | None = None) -> Invoked:
         with self.lock:
             pool = self.pools.get(function_name)
         if pool is None:
             raise KeyError(function_name)
-        return pool.invoke(payload)
+        return pool.invoke(payload, request_id)
 
     def reaper(self) -> None:
         while not self.stopping.wait(1.0):

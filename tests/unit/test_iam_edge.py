@@ -148,7 +148,13 @@ def table(name: str) -> str:
             "cloudwatch:PutMetricData",
             None,
         ),
-        ("lambda", "Invoke", {"FunctionName": "f"}, "lambda:Invoke", None),
+        (
+            "lambda",
+            "Invoke",
+            {"FunctionName": "f"},
+            "lambda:InvokeFunction",
+            (f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f",),
+        ),
         ("sts", "GetCallerIdentity", {}, "sts:GetCallerIdentity", None),
     ],
 )
