@@ -115,6 +115,7 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
             options.api_port,
             guard,
         )
+        server.interceptors.append(api.cloudwatch_api)  # [observe] after the IAM enforcer
         api.start(args.alarm_interval)
         report(outputs, result, time.monotonic() - started)
         say_drift(workspace, record)

@@ -17,8 +17,9 @@ from localenv.gateway.requests import Request, Response
 from localenv.iam.guard import IamGuard
 from localenv.intrinsics import UnsupportedError
 from localenv.observe import access_logs
-from localenv.observe.alarms import AlarmEngine
+from localenv.observe.alarm_engine import AlarmEngine
 from localenv.observe.clock import Clock
+from localenv.observe.cloudwatch_api import CloudWatchApi
 from localenv.observe.control import ControlServer
 from localenv.observe.metrics import MetricPublisher, MetricStore
 from localenv.observe.notifications import Notifier
@@ -70,12 +71,15 @@ class LocalApi:
             cloudwatch,
             self.store,
             self.clock,
-            Notifier(ctx.client("sns"), state_file.parent),
+            Notifier(ctx.client("sns"), state_file.parent, ctx.client("sqs")),  # [observe]
             ctx.account_id,
             ctx.region,
             self.alarm_names,
             cloudwatch_lock,
         )
+        # [observe] CloudWatch calls the harness answers at the edge (alarm history,
+        # percentiles): the CLI appends it to the edge's interceptors.
+        self.cloudwatch_api = CloudWatchApi(self.store, self.alarms.history, self.clock)
         self.runtime = Runtime(
             self.executable_for,
             worker_environment(ctx.endpoint_url, ctx.region),
