@@ -33,6 +33,7 @@ from localenv.console import CliError, say, state_dir, workspace_of
 from localenv.iam.enforcer import Mode
 from localenv.iam.guard import IamGuard
 from localenv.local_api import LocalApi, stack_drift
+from localenv.observe.emulator_repairs import EmulatorRepairs
 from localenv.resources.base import DeployError
 from localenv.template_loader import TemplateError
 from localenv.workspace import RunRecord, Workspace, alive, read_outputs, running
@@ -115,7 +116,9 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
             options.api_port,
             guard,
         )
-        server.interceptors.append(api.cloudwatch_api)  # [observe] after the IAM enforcer
+        # [observe] after the IAM enforcer: CloudWatch answers and emulator repairs
+        assert server.edge is not None  # started above
+        server.interceptors += [api.cloudwatch_api, EmulatorRepairs(server.edge.backend.forward)]
         api.start(args.alarm_interval)
         report(outputs, result, time.monotonic() - started)
         say_drift(workspace, record)
