@@ -206,3 +206,13 @@ def test_sqs_subscriber_gets_aws_envelope_and_reason(
     assert message["Trigger"]["ExtendedStatistic"] == "p99"
     assert message["Trigger"]["DatapointsToAlarm"] == 3  # the template sets it
     assert message["ActionExecutedAfterMuteWindow"] is False
+    topic = client(stack, "sns").get_topic_attributes(TopicArn=stack.outputs["AlarmTopicArn"])
+    assert topic["Attributes"]["SubscriptionsConfirmed"] == "1"
+
+
+def test_describe_alarms_as_aws_records_it(fired: tuple[StackProcess, str, float]) -> None:
+    stack, _, _ = fired
+    (alarm,) = client(stack, "cloudwatch").describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
+    assert "Metrics" not in alarm  # a plain metric alarm
+    assert alarm["StateTransitionedTimestamp"] == alarm["StateUpdatedTimestamp"]
+    assert REASON.fullmatch(alarm["StateReason"]), alarm["StateReason"]
