@@ -61,7 +61,7 @@ class HistoryItem:
 @dataclass(frozen=True)
 class HistoryQuery:
     alarm: str | None = None
-    kind: HistoryItemType | None = None
+    kind: str | None = None  # a HistoryItemType value, or a contributor type (none here)
     start: float | None = None
     end: float | None = None
     newest_first: bool = True
@@ -69,7 +69,7 @@ class HistoryQuery:
     def admits(self, item: HistoryItem) -> bool:
         return (
             (self.alarm is None or item.alarm == self.alarm)
-            and (self.kind is None or item.kind == self.kind)
+            and (self.kind is None or item.kind.value == self.kind)
             and (self.start is None or item.timestamp >= self.start)
             and (self.end is None or item.timestamp <= self.end)
         )

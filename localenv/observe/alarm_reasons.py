@@ -85,31 +85,39 @@ def all_missing_reason(alarm: Alarm, missing: int) -> str:
 
 def threshold_reason(alarm: Alarm, points: Sequence[Evaluated], state: str) -> str:
     """The datapoints that decided the state, newest first, each with its period's start."""
-    present = [p for p in points if p.value is not None]
-    if not present:
+    if all(p.value is None for p in points):
         return all_missing_reason(alarm, len(points))
-    word, threshold = WORDS[alarm.comparison], number(alarm.threshold)
     if state == "ALARM":
-        crossing = [p for p in present if p.breaching]
-        missing = len(points) - len(present) if alarm.treat_missing == "breaching" else 0
-        count = len(crossing) + missing
-        verb = "was" if count == 1 else "were"
-        if alarm.evaluation_periods == 1:
-            # Recorded: "1 datapoint [21.5 (26/10/23 16:42:00)] was greater than the threshold
-            # (2.0)." (test_put_metric_alarm)
-            shown = listed(crossing)
-            return (
-                f"Threshold Crossed: 1 datapoint [{shown}] was {word} the threshold ({threshold})."
-            )
-        minimum = plural(alarm.datapoints_to_alarm, "datapoint")
-        return (
-            f"Threshold Crossed: {count} out of the last {len(points)} datapoints "
-            f"[{listed(crossing)}] {verb} {word} the threshold ({threshold}) "
-            f"(minimum {minimum} for OK -> ALARM transition)."
-        )
-    calm = [p for p in present if not p.breaching]
-    missing = len(points) - len(present) if alarm.treat_missing == "notBreaching" else 0
-    count = len(calm) + missing
+        return alarm_reason(alarm, points)
+    return ok_reason(alarm, points)
+
+
+def alarm_reason(alarm: Alarm, points: Sequence[Evaluated]) -> str:
+    crossing = [p for p in points if p.value is not None and p.breaching]
+    word, threshold = WORDS[alarm.comparison], number(alarm.threshold)
+    if alarm.evaluation_periods == 1:
+        # Recorded: "1 datapoint [21.5 (26/10/23 16:42:00)] was greater than the threshold
+        # (2.0)." (test_put_metric_alarm)
+        shown = listed(crossing)
+        return f"Threshold Crossed: 1 datapoint [{shown}] was {word} the threshold ({threshold})."
+    missing = sum(1 for p in points if p.value is None)
+    count = len(crossing) + (missing if alarm.treat_missing == "breaching" else 0)
+    minimum = plural(alarm.datapoints_to_alarm, "datapoint")
+    return (
+        f"Threshold Crossed: {count} out of the last {len(points)} datapoints "
+        f"[{listed(crossing)}] {'was' if count == 1 else 'were'} {word} the threshold "
+        f"({threshold}) (minimum {minimum} for OK -> ALARM transition)."
+    )
+
+
+def ok_reason(alarm: Alarm, points: Sequence[Evaluated]) -> str:
+    """AWS's wording of a return to OK, as its notifications carry it: "1 out of the last 1
+    datapoints [0.0 (18/11/19 06:56:00)] was not greater than the threshold (0.0) (minimum
+    1 datapoint for ALARM -> OK transition)." (LocalStack's snapshots record only ALARM.)"""
+    calm = [p for p in points if p.value is not None and not p.breaching]
+    word, threshold = WORDS[alarm.comparison], number(alarm.threshold)
+    missing = sum(1 for p in points if p.value is None)
+    count = len(calm) + (missing if alarm.treat_missing == "notBreaching" else 0)
     minimum = plural(alarm.evaluation_periods - alarm.datapoints_to_alarm + 1, "datapoint")
     return (
         f"Threshold Crossed: {count} out of the last {len(points)} datapoints "

@@ -102,18 +102,16 @@ class CloudWatchApi:
                 "satisfy constraint: Member must satisfy enum value set: "
                 f"[{', '.join(HISTORY_TYPES)}]"
             )
-        types = params.get("AlarmTypes") or ["MetricAlarm"]
+        if "MetricAlarm" not in (params.get("AlarmTypes") or ["MetricAlarm"]):
+            return page([], params)  # no composite alarms locally
         query = HistoryQuery(
             alarm=params.get("AlarmName"),
-            kind=HistoryItemType(kind) if kind in {t.value for t in HistoryItemType} else None,
+            kind=kind,
             start=epoch(params["StartDate"]) if "StartDate" in params else None,
             end=epoch(params["EndDate"]) if "EndDate" in params else None,
             newest_first=params.get("ScanBy", "TimestampDescending") == "TimestampDescending",
         )
-        found = self.history.query(query) if "MetricAlarm" in types else []
-        if kind is not None and query.kind is None:
-            found = []  # contributor items: no contributor insights alarms locally
-        return page(found, params)
+        return page(self.history.query(query), params)
 
     def get_metric_statistics(self, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("Namespace") not in self.store.namespaces():

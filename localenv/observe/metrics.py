@@ -54,11 +54,7 @@ class MetricStore:
                 del series[: bisect.bisect_left(series, (timestamp - RETENTION_SECONDS,))]
 
     def samples(self, key: MetricKey, start: float, end: float) -> list[float]:
-        with self.lock:
-            series = self.series.get(key, [])
-            lo = bisect.bisect_left(series, (start, float("-inf")))
-            hi = bisect.bisect_left(series, (end, float("-inf")))
-            return [value for _, value in series[lo:hi]]
+        return [value for _, value in self.timed(key, start, end)]
 
     def timed(self, key: MetricKey, start: float, end: float) -> list[tuple[float, float]]:
         """(timestamp, value) of the samples in [start, end), oldest first."""
