@@ -35,6 +35,7 @@ from localenv.edge.lambda_invoke import InvokeSlot
 from localenv.iam.enforcer import Mode
 from localenv.iam.guard import IamGuard
 from localenv.local_api import LocalApi, stack_drift
+from localenv.observe.emulator_repairs import EmulatorRepairs
 from localenv.resources.base import DeployError
 from localenv.template_loader import TemplateError
 from localenv.workspace import RunRecord, Workspace, alive, read_outputs, running
@@ -121,6 +122,9 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
             options.api_port,
             guard,
         )
+        # [observe] after the IAM enforcer: CloudWatch answers and emulator repairs
+        assert server.edge is not None  # started above
+        server.interceptors += [api.cloudwatch_api, EmulatorRepairs(server.edge.backend.forward)]
         api.start(args.alarm_interval)
         invoke_slot.target = api.lambda_invoke
         report(outputs, result, time.monotonic() - started)

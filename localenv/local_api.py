@@ -19,8 +19,9 @@ from localenv.gateway.trace import Trace
 from localenv.iam.guard import IamGuard
 from localenv.intrinsics import UnsupportedError
 from localenv.observe import access_logs
-from localenv.observe.alarms import AlarmEngine
+from localenv.observe.alarm_engine import AlarmEngine
 from localenv.observe.clock import Clock
+from localenv.observe.cloudwatch_api import CloudWatchApi
 from localenv.observe.control import ControlServer
 from localenv.observe.metrics import MetricPublisher, MetricStore
 from localenv.observe.notifications import Notifier
@@ -73,12 +74,15 @@ class LocalApi:
             cloudwatch,
             self.store,
             self.clock,
-            Notifier(ctx.client("sns"), state_file.parent),
+            Notifier(ctx.client("sns"), state_file.parent, ctx.client("sqs")),  # [observe]
             ctx.account_id,
             ctx.region,
             self.alarm_names,
             cloudwatch_lock,
         )
+        # [observe] CloudWatch calls the harness answers at the edge (alarm history,
+        # percentiles): the CLI appends it to the edge's interceptors.
+        self.cloudwatch_api = CloudWatchApi(self.store, self.alarms.history, self.clock)
         # Lambda's Invoke at the edge, served by this runtime (localenv/edge/lambda_invoke.py);
         # the tap lets it return an invocation's log tail.
         self.log_tap = LogTap(self.function_logs)

@@ -5,8 +5,9 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-sns-notific
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
+
+from localenv.observe.alarm_reasons import iso
 
 if TYPE_CHECKING:
     from localenv.observe.alarms import Alarm, Outcome
@@ -19,6 +20,17 @@ REGION_NAMES = {
 }
 
 
+# The Trigger's Statistic in AWS's enum spelling: "AVERAGE" (recorded: test_cloudwatch.snapshot
+# .json, "alarm-triggered-sqs-msg"), "SAMPLE_COUNT" with an underscore.
+STATISTIC_NAMES = {
+    "SampleCount": "SAMPLE_COUNT",
+    "Average": "AVERAGE",
+    "Sum": "SUM",
+    "Minimum": "MINIMUM",
+    "Maximum": "MAXIMUM",
+}
+
+
 def notification(
     alarm: Alarm, old: str, outcome: Outcome, when: float, account: str, region: str
 ) -> dict[str, Any]:
@@ -27,13 +39,18 @@ def notification(
         "AlarmName": alarm.name,
         "AlarmDescription": alarm.description or None,
         "AWSAccountId": account,
-        "AlarmConfigurationUpdatedTimestamp": iso(when),
+        # The alarm's own configuration time, not the state change's (recorded:
+        # test_cloudwatch.snapshot.json, "alarm-triggered-sqs-msg").
+        "AlarmConfigurationUpdatedTimestamp": iso(alarm.configured_at or when),
         "NewStateValue": outcome.state,
         "NewStateReason": outcome.reason,
         "StateChangeTime": iso(when),
         "Region": REGION_NAMES.get(region, region),
         "AlarmArn": alarm.arn,
         "OldStateValue": old,
+        # No mute rules locally: an action never runs after a mute window.
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-sns-notifications.html
+        "ActionExecutedAfterMuteWindow": False,
         "OKActions": list(alarm.ok_actions),
         "AlarmActions": list(alarm.alarm_actions),
         "InsufficientDataActions": list(alarm.insufficient_actions),
@@ -43,10 +60,10 @@ def notification(
 
 def trigger(alarm: Alarm) -> dict[str, Any]:
     """The notification's Trigger: the metric and statistic, or the Metrics of a math alarm."""
-    common: dict[str, Any] = {
-        "Period": alarm.period,
-        "EvaluationPeriods": alarm.evaluation_periods,
-        "DatapointsToAlarm": alarm.datapoints_to_alarm,
+    common: dict[str, Any] = {"Period": alarm.period, "EvaluationPeriods": alarm.evaluation_periods}
+    if alarm.explicit_datapoints_to_alarm:  # AWS leaves it out when the alarm sets none
+        common["DatapointsToAlarm"] = alarm.datapoints_to_alarm
+    common |= {
         "ComparisonOperator": alarm.comparison,
         "Threshold": alarm.threshold,
         "TreatMissingData": alarm.treat_missing,
@@ -59,17 +76,10 @@ def trigger(alarm: Alarm) -> dict[str, Any]:
         "MetricName": metric,
         "Namespace": namespace,
         "StatisticType": "ExtendedStatistic" if alarm.extended else "Statistic",
-        ("ExtendedStatistic" if alarm.extended else "Statistic"): alarm.statistic.upper()
-        if not alarm.extended
-        else alarm.statistic,
+        ("ExtendedStatistic" if alarm.extended else "Statistic"): (
+            alarm.statistic if alarm.extended else STATISTIC_NAMES[alarm.statistic]
+        ),
         "Unit": alarm.unit,
         "Dimensions": [{"value": v, "name": k} for k, v in alarm.key.dimensions],
         **common,
     }
-
-
-def iso(epoch: float) -> str:
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
-        + f".{int(epoch % 1 * 1000):03d}+0000"
-    )

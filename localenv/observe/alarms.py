@@ -1,23 +1,19 @@
 """CloudWatch metric alarm evaluation, with CloudWatch's semantics, on a drivable clock.
 
-The pure part (``evaluate``) takes an alarm's definition, the samples of each of
-its last ``EvaluationPeriods`` complete periods, and the current state, and
-returns the new state with a reason. The engine reads alarms from the
-emulator, evaluates them against the metric store, records state changes in the
-emulator (``SetAlarmState``) and sends AlarmActions/OKActions to SNS.
+Pure: ``evaluate`` takes an alarm's definition, the samples of each of its last
+``EvaluationPeriods`` complete periods, and the current state, and returns the
+new state with AWS's reason. The engine (``alarm_engine``) runs it on the stack's
+alarms.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from localenv.observe.alarm_messages import iso, notification
-from localenv.observe.clock import Clock
+from localenv.observe.alarm_reasons import Evaluated, no_data_reason, threshold_reason
 from localenv.observe.metric_expression import MetricMathError
 from localenv.observe.metric_math import (
     MetricMath,
@@ -28,19 +24,13 @@ from localenv.observe.metric_math import (
 )
 from localenv.observe.metrics import MetricKey, MetricStore
 
-__all__ = ["Alarm", "AlarmEngine", "evaluate", "judge", "percentile", "periods_of", "statistic"]
+__all__ = ["Alarm", "evaluate", "judge", "percentile", "periods_of", "statistic"]
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "GreaterThanThreshold": lambda v, t: v > t,
     "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
     "LessThanThreshold": lambda v, t: v < t,
     "LessThanOrEqualToThreshold": lambda v, t: v <= t,
-}
-WORDS = {
-    "GreaterThanThreshold": "greater than",
-    "GreaterThanOrEqualToThreshold": "greater than or equal to",
-    "LessThanThreshold": "less than",
-    "LessThanOrEqualToThreshold": "less than or equal to",
 }
 
 
@@ -69,6 +59,8 @@ class Alarm:
     unit: str | None = None
     math: MetricMath | None = None
     metrics: tuple[dict[str, Any], ...] = ()  # the Metrics as DescribeAlarms returns them
+    explicit_datapoints_to_alarm: bool = False  # DatapointsToAlarm set, not defaulted
+    configured_at: float | None = None  # AlarmConfigurationUpdatedTimestamp
 
     @classmethod
     def from_api(cls, raw: dict[str, Any]) -> Alarm:
@@ -125,7 +117,14 @@ class Alarm:
             ok_actions=tuple(raw.get("OKActions", [])),
             insufficient_actions=tuple(raw.get("InsufficientDataActions", [])),
             unit=raw.get("Unit"),
+            explicit_datapoints_to_alarm=raw.get("DatapointsToAlarm") is not None,
+            configured_at=epoch_of(raw.get("AlarmConfigurationUpdatedTimestamp")),
         )
+
+
+def epoch_of(value: Any) -> float | None:
+    """A timestamp DescribeAlarms returned (botocore parses it to a datetime)."""
+    return value.timestamp() if hasattr(value, "timestamp") else None
 
 
 @dataclass
@@ -133,19 +132,28 @@ class Outcome:
     state: str
     reason: str
     datapoints: list[float | None] = field(default_factory=list)
+    points: list[Evaluated] = field(default_factory=list)
 
 
 def evaluate(alarm: Alarm, periods: Sequence[Sequence[float]], current: str) -> Outcome:
     """The alarm's state over its last periods (newest first; an empty one is missing data)."""
-    return judge(alarm, [statistic(alarm.statistic, s) if s else None for s in periods], current)
+    values = [statistic(alarm.statistic, s) if s else None for s in periods]
+    return judge(alarm, values, current, counts=[len(s) for s in periods])
 
 
-def judge(alarm: Alarm, datapoints: Sequence[float | None], current: str) -> Outcome:
-    """The alarm's state from its last datapoints (newest first; None is missing data)."""
+def judge(
+    alarm: Alarm,
+    datapoints: Sequence[float | None],
+    current: str,
+    end: float = 0.0,
+    counts: Sequence[int] | None = None,
+) -> Outcome:
+    """The alarm's state from its last datapoints (newest first; None is missing data), the
+    last period ending at ``end``."""
     values = list(datapoints)
-    compare = COMPARE[alarm.comparison]
-    present = [v for v in values if v is not None]
-    breaching = sum(1 for v in present if compare(v, alarm.threshold))
+    points = evaluated_points(alarm, values, end, counts)
+    present = [p for p in points if p.value is not None]
+    breaching = sum(1 for p in present if p.breaching)
     missing = len(values) - len(present)
     treat = alarm.treat_missing
     if treat == "breaching":
@@ -153,30 +161,24 @@ def judge(alarm: Alarm, datapoints: Sequence[float | None], current: str) -> Out
     if not present and treat in {"missing", "ignore"}:
         # No data at all: "missing" -> INSUFFICIENT_DATA; "ignore" keeps the current state.
         state = "INSUFFICIENT_DATA" if treat == "missing" else current
-        return Outcome(state, no_data_reason(alarm), values)
+        return Outcome(state, no_data_reason(alarm), values, points)
     state = "ALARM" if breaching >= alarm.datapoints_to_alarm else "OK"
-    return Outcome(state, threshold_reason(alarm, values, breaching, state), values)
+    return Outcome(state, threshold_reason(alarm, points, state), values, points)
 
 
-def no_data_reason(alarm: Alarm) -> str:
-    return f"Insufficient Data: {alarm.evaluation_periods} datapoints were unknown."
-
-
-def threshold_reason(alarm: Alarm, values: list[float | None], breaching: int, state: str) -> str:
-    shown = ", ".join("missing" if v is None else f"{v:g}" for v in values)
-    verb = "were" if breaching != 1 else "was"
-    word = WORDS[alarm.comparison]
-    if state == "ALARM":
-        return (
-            f"Threshold Crossed: {breaching} out of the last {len(values)} datapoints [{shown}] "
-            f"{verb} {word} the threshold ({alarm.threshold:g}) (minimum "
-            f"{alarm.datapoints_to_alarm} datapoints for OK -> ALARM transition)."
+def evaluated_points(
+    alarm: Alarm, values: list[float | None], end: float, counts: Sequence[int] | None
+) -> list[Evaluated]:
+    compare = COMPARE[alarm.comparison]
+    return [
+        Evaluated(
+            start=end - (i + 1) * alarm.period,
+            value=v,
+            samples=counts[i] if counts is not None and v is not None else None,
+            breaching=v is not None and compare(v, alarm.threshold),
         )
-    return (
-        f"Threshold Crossed: {breaching} out of the last {len(values)} datapoints [{shown}] "
-        f"{verb} {word} the threshold ({alarm.threshold:g}) (fewer than "
-        f"{alarm.datapoints_to_alarm} datapoints for ALARM)."
-    )
+        for i, v in enumerate(values)
+    ]
 
 
 def periods_of(
@@ -204,97 +206,3 @@ def datapoints_of(alarm: Alarm, store: MetricStore, now: float) -> list[float | 
     result = alarm.math.evaluate(fetch)
     assert isinstance(result, tuple)  # MetricMath.from_api checked it is a series
     return list(result)
-
-
-@dataclass
-class Change:
-    alarm: str
-    old: str
-    new: str
-    reason: str
-
-
-class AlarmEngine:
-    def __init__(
-        self,
-        cloudwatch: Any,
-        store: MetricStore,
-        clock: Clock,
-        publish: Callable[[str, str, dict[str, Any]], None],
-        account: str,
-        region: str,
-        names: Callable[[], list[str]],
-        cloudwatch_lock: threading.Lock,
-    ):
-        self.cloudwatch = cloudwatch
-        # The stack's own alarms only: an emulator may hold other stacks' alarms too.
-        self.names = names
-        # One CloudWatch call at a time from the harness: moto's backend is not thread-safe.
-        self.cloudwatch_lock = cloudwatch_lock
-        self.store = store
-        self.clock = clock
-        self.publish = publish
-        self.account = account
-        self.region = region
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-
-    def evaluate_all(self) -> list[Change]:
-        with self.lock:
-            now = self.clock.now()
-            changes = []
-            names = self.names()
-            for start in range(0, len(names), 100):  # DescribeAlarms takes 100 names a call
-                with self.cloudwatch_lock:
-                    found = self.cloudwatch.describe_alarms(AlarmNames=names[start : start + 100])
-                for raw in found["MetricAlarms"]:
-                    change = self.evaluate_one(raw, now)
-                    if change is not None:
-                        changes.append(change)
-            return changes
-
-    def evaluate_one(self, raw: dict[str, Any], now: float) -> Change | None:
-        alarm = Alarm.from_api(raw)
-        old = raw.get("StateValue", "INSUFFICIENT_DATA")
-        outcome = judge(alarm, datapoints_of(alarm, self.store, now), old)
-        if outcome.state == old:
-            return None
-        with self.cloudwatch_lock:
-            self.cloudwatch.set_alarm_state(
-                AlarmName=alarm.name,
-                StateValue=outcome.state,
-                StateReason=outcome.reason[:1023],
-                StateReasonData=json.dumps(
-                    {
-                        "version": "1.0",
-                        "queryDate": iso(now),
-                        "recentDatapoints": outcome.datapoints,
-                        "threshold": alarm.threshold,
-                    }
-                ),
-            )
-        actions = {
-            "ALARM": alarm.alarm_actions,
-            "OK": alarm.ok_actions,
-            "INSUFFICIENT_DATA": alarm.insufficient_actions,
-        }[outcome.state]
-        if alarm.actions_enabled:
-            message = notification(alarm, old, outcome, now, self.account, self.region)
-            subject = f'{outcome.state}: "{alarm.name}" in {message["Region"]}'[:100]
-            for arn in actions:
-                if ":sns:" in arn:
-                    self.publish(arn, subject, message)
-        return Change(alarm.name, old, outcome.state, outcome.reason)
-
-    def run(self, interval: float) -> None:
-        while not self.stopping.wait(interval):
-            try:
-                self.evaluate_all()
-            except Exception as exc:
-                print(f"localenv: alarm evaluation failed: {exc}", flush=True)
-
-    def start(self, interval: float) -> None:
-        threading.Thread(target=self.run, args=(interval,), daemon=True).start()
-
-    def stop(self) -> None:
-        self.stopping.set()

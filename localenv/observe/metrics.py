@@ -41,10 +41,12 @@ class MetricStore:
 
     def __init__(self) -> None:
         self.series: dict[MetricKey, list[tuple[float, float]]] = defaultdict(list)
+        self.units: dict[MetricKey, str] = {}
         self.lock = threading.Lock()
 
-    def add(self, key: MetricKey, timestamp: float, value: float) -> None:
+    def add(self, key: MetricKey, timestamp: float, value: float, unit: str = "None") -> None:
         with self.lock:
+            self.units[key] = unit
             series = self.series[key]
             bisect.insort(series, (timestamp, value))
             # Alarms look back at most a day (EvaluationPeriods x Period): keep no more.
@@ -52,11 +54,23 @@ class MetricStore:
                 del series[: bisect.bisect_left(series, (timestamp - RETENTION_SECONDS,))]
 
     def samples(self, key: MetricKey, start: float, end: float) -> list[float]:
+        return [value for _, value in self.timed(key, start, end)]
+
+    def timed(self, key: MetricKey, start: float, end: float) -> list[tuple[float, float]]:
+        """(timestamp, value) of the samples in [start, end), oldest first."""
         with self.lock:
             series = self.series.get(key, [])
             lo = bisect.bisect_left(series, (start, float("-inf")))
             hi = bisect.bisect_left(series, (end, float("-inf")))
-            return [value for _, value in series[lo:hi]]
+            return series[lo:hi]
+
+    def unit(self, key: MetricKey) -> str:
+        with self.lock:
+            return self.units.get(key, "None")
+
+    def namespaces(self) -> set[str]:
+        with self.lock:
+            return {k.namespace for k in self.series}
 
     def find(
         self, name: str, namespace: str | None = None
@@ -85,7 +99,7 @@ class MetricPublisher:
         self, namespace: str, name: str, value: float, unit: str, dimensions: dict[str, str]
     ) -> None:
         timestamp = self.clock.now()
-        self.store.add(MetricKey.of(namespace, name, dimensions), timestamp, value)
+        self.store.add(MetricKey.of(namespace, name, dimensions), timestamp, value, unit)
         self.outbox.put(
             (
                 namespace,

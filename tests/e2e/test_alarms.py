@@ -154,7 +154,8 @@ def test_failing_function_alarms_then_recovers_with_both_notifications(
     ]
     alarm = states(test_stack)["al-FailErrors"]
     assert alarm["StateValue"] == "ALARM"
-    assert alarm["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [2]")
+    # AWS's grammar: "1 datapoint [2.0 (dd/mm/yy HH:MM:SS)] was greater than ... (1.0)."
+    assert alarm["StateReason"].startswith("Threshold Crossed: 1 datapoint [2.0 (")
     evaluate(test_stack)  # a minute without errors
     assert states(test_stack)["al-FailErrors"]["StateValue"] == "OK"
     assert subscriber.transitions("al-FailErrors") == ["ALARM", "OK"]

@@ -152,9 +152,8 @@ def test_rejected_tokens_leave_it_ok_and_a_jwks_outage_alarms_and_notifies(
         for m in subscriber.messages()
         if m["AlarmName"] == ALARM and m["NewStateValue"] == "ALARM"
     ]
-    assert message["NewStateReason"].startswith(
-        "Threshold Crossed: 1 out of the last 1 datapoints [1]"
-    )
+    # AWS's grammar for a one-period alarm: "1 datapoint [1.0 (dd/mm/yy HH:MM:SS)] was ..."
+    assert message["NewStateReason"].startswith("Threshold Crossed: 1 datapoint [1.0 (")
     expression = [q["Expression"] for q in message["Trigger"]["Metrics"] if "Expression" in q]
     assert expression == ["errors - FILL(rejected, 0)"]
     assert (

@@ -119,8 +119,8 @@ def test_periods_are_complete_aligned_windows_and_dimensions_match_exactly() -> 
 
 def test_reason_names_the_datapoints_and_threshold() -> None:
     outcome = evaluate(alarm(EvaluationPeriods=1), [[2, 1]], "OK")
-    assert outcome.reason.startswith("Threshold Crossed: 1 out of the last 1 datapoints [3]")
-    assert "(1)" in outcome.reason
+    assert outcome.reason.startswith("Threshold Crossed: 1 datapoint [3.0 (")
+    assert outcome.reason.endswith("the threshold (1.0).")
 
 
 def test_percentile_nearest_rank() -> None:
