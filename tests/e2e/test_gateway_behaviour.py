@@ -46,12 +46,13 @@ def url(stack: StackProcess) -> str:
     return str(stack.outputs["ApiEndpoint"])
 
 
-def log_messages(stack: StackProcess, function: str) -> list[str]:
+def log_messages(stack: StackProcess, function: str, stack_name: str = "gw") -> list[str]:
     logs = emulator.session("us-east-1").client(
         "logs", endpoint_url=stack.outputs["AwsEndpointUrl"]
     )
     try:
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/gw-{function}")["events"]
+        group = f"/aws/lambda/{stack_name}-{function}"
+        events = logs.filter_log_events(logGroupName=group)["events"]
     except logs.exceptions.ResourceNotFoundException:
         return []
     return [e["message"] for e in events]

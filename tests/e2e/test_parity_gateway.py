@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,11 @@ def start(
     path = root / "cloudformation" / "template.yaml"
     text = template_edits.with_logging_account_role(path.read_text())
     template_edits.write(path, edit(text))
+    # A name of its own: with a shared emulator (--endpoint-url) another test's table of the
+    # same name already exists, and AWS refuses to create it twice.
+    name = f"parity-{uuid.uuid4().hex[:6]}"
     return StackProcess.start(
-        root, tmp_path / "state", "--template", str(path), "--stack-name", "parity", *backend
+        root, tmp_path / "state", "--template", str(path), "--stack-name", name, *backend
     )
 
 
@@ -48,15 +52,14 @@ def aws(process: StackProcess, service: str) -> Any:
     )
 
 
+def stack_name(process: StackProcess) -> str:
+    return str(process.outputs["TableName"]).removesuffix("-data")
+
+
 def access_log(process: StackProcess, count: int) -> list[dict[str, Any]]:
     """The access log lines, once at least ``count`` are delivered (delivery is batched)."""
     logs = aws(process, "logs")
-    group = f"/aws/apigateway/{process.outputs.get('StackName', 'parity')}-access"
-    group = next(
-        g["logGroupName"]
-        for g in logs.describe_log_groups()["logGroups"]
-        if g["logGroupName"].endswith("-access")
-    )
+    group = f"/aws/apigateway/{stack_name(process)}-access"
     lines: list[dict[str, Any]] = []
     for _ in range(100):
         events = logs.filter_log_events(logGroupName=group)["events"]
@@ -88,7 +91,8 @@ def test_without_the_processors_invoke_permission_post_is_a_500_and_the_log_says
     assert (response.status_code, response.text) == (500, '{"message": "Internal server error"}')
     [line] = [entry for entry in access_log(running, 1) if entry["httpMethod"] == "POST"]
     assert line["status"] == "500"
-    assert "Invalid permissions on Lambda function parity-processor" in line["errorMessage"]
+    function = f"{stack_name(running)}-processor"
+    assert f"Invalid permissions on Lambda function {function}" in line["errorMessage"]
     assert "lambda:InvokeFunction" in line["errorMessage"]
     assert "/POST/dataproc" in line["errorMessage"]
 
@@ -102,7 +106,7 @@ def test_without_the_authorizers_invoke_permission_every_request_is_a_500(
     response = upload(running)
     assert (response.status_code, response.text) == (500, '{"message": null}')
     [line] = access_log(running, 1)
-    assert "parity-authorizer" in line["errorMessage"]
+    assert f"{stack_name(running)}-authorizer" in line["errorMessage"]
     assert "/authorizers/" in line["errorMessage"]
 
 
@@ -121,7 +125,8 @@ def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 def test_api_changes_are_served_only_after_a_new_deployment(running: StackProcess) -> None:
     apigateway = aws(running, "apigateway")
-    api_id = apigateway.get_rest_apis()["items"][0]["id"]
+    apis = apigateway.get_rest_apis()["items"]  # other stacks' too, with a shared emulator
+    api_id = next(a["id"] for a in apis if a["name"] == f"{stack_name(running)}-api")
     resources = apigateway.get_resources(restApiId=api_id)["items"]
     dataproc = next(r["id"] for r in resources if r["path"] == "/dataproc")
     assert (served(running, "GET"), served(running, "PUT")) == (401, 403)

@@ -22,7 +22,7 @@ def stack(
         "--template",
         str(TEMPLATE),
         "--stack-name",
-        "gw",
+        "limits",
         *localenv_backend_args,
     )
     try:
@@ -37,6 +37,11 @@ def test_a_response_over_6291556_bytes_is_a_502_and_the_functions_log_says_why(
     response = requests.get(f"{stack.outputs['ApiEndpoint']}/large", timeout=30)
     assert (response.status_code, response.text) == (502, '{"message": "Internal server error"}')
     why = "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
-    assert eventually(lambda: any(why in m for m in log_messages(stack, "large")), timeout=10)
+    assert eventually(lambda: any(why in m for m in limits_log(stack)), timeout=10)
     again = requests.get(f"{stack.outputs['ApiEndpoint']}/large", timeout=30)
     assert again.status_code == 502  # the environment survives, as on AWS
+
+
+def limits_log(stack: StackProcess) -> list[str]:
+    """The large function's log (``log_messages`` of the gateway tests knows the "gw" stack)."""
+    return log_messages(stack, "large", stack_name="limits")
