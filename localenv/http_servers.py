@@ -11,7 +11,8 @@ class NoDelayHTTPServer(ThreadingHTTPServer):
     """A threading HTTP server that disables Nagle's algorithm on every connection.
 
     Without TCP_NODELAY, delayed ACKs cost ~40 ms per small request/response
-    exchange (DESIGN.md §6): the Runtime API and the gateway both need it.
+    exchange (Nagle's algorithm waiting on the peer's delayed ACK): the Runtime API,
+    the edge and the gateway all need it.
     """
 
     daemon_threads = True

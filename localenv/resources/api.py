@@ -3,6 +3,7 @@ Deployment, Stage and Account — each read back with its real properties."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from localenv.gateway import deployments
@@ -114,11 +115,14 @@ class Authorizer(Provisioner):
         }
     )
 
-    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+    def check(self, where: str, props: Mapping[str, Any]) -> None:
         if props["Type"] != "REQUEST":  # TOKEN and COGNITO_USER_POOLS are not emulated
             raise UnsupportedError(
-                f"{logical_id}: authorizer Type {props['Type']} is not emulated locally"
+                f"{where}: authorizer Type {props['Type']} is not emulated locally"
             )
+
+    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+        self.check(logical_id, props)
         args = pick(
             props,
             {
@@ -176,6 +180,11 @@ class Method(Provisioner):
             "OperationName",
         }
     )
+
+    def check(self, where: str, props: Mapping[str, Any]) -> None:
+        unknown = set(props.get("Integration", {})) - INTEGRATION_PROPERTIES
+        if unknown:
+            raise UnsupportedError(f"{where}: Integration {sorted(unknown)} not supported locally")
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("apigateway")
@@ -321,6 +330,14 @@ class Stage(Provisioner):
         "TracingEnabled": "stored and read back; no X-Ray traces are recorded locally",
         "CacheClusterEnabled": "stored; the local gateway has no response cache",
     }
+
+    def check(self, where: str, props: Mapping[str, Any]) -> None:
+        for setting in props.get("MethodSettings", []):
+            unknown = set(setting) - {"ResourcePath", "HttpMethod", *METHOD_SETTING_PATHS}
+            if unknown:
+                raise UnsupportedError(
+                    f"{where}: MethodSettings {sorted(unknown)} not supported locally"
+                )
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("apigateway")
