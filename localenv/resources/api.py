@@ -99,6 +99,9 @@ class Resource(Provisioner):
         )
 
 
+EMULATED_IDENTITY_SOURCES = ("method.request.header.", "method.request.querystring.")
+
+
 class Authorizer(Provisioner):
     type_name = "AWS::ApiGateway::Authorizer"
     required = frozenset({"RestApiId", "Type", "Name"})
@@ -120,6 +123,14 @@ class Authorizer(Provisioner):
             raise UnsupportedError(
                 f"{where}: authorizer Type {props['Type']} is not emulated locally"
             )
+        for source in str(props.get("IdentitySource", "")).split(","):
+            if source.strip() and not source.strip().startswith(EMULATED_IDENTITY_SOURCES):
+                # API Gateway also takes stageVariables.* and context.* sources.
+                # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+                raise UnsupportedError(
+                    f"{where}: identity source {source.strip()} is not emulated locally "
+                    "(headers and query strings are)"
+                )
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         self.check(logical_id, props)

@@ -65,6 +65,17 @@ def test_provisioner_checks_refuse_an_unsupported_authorizer_before_creation() -
         check_provisioners(plan(authorizer))
 
 
+def test_an_identity_source_the_gateway_does_not_read_is_refused_at_deploy() -> None:
+    sources = "method.request.header.Authorization, context.sourceIp"
+    authorizer = planned(
+        "Auth", "AWS::ApiGateway::Authorizer", {"Type": "REQUEST", "IdentitySource": sources}
+    )
+    with pytest.raises(UnsupportedError, match=r"Auth .*identity source context\.sourceIp"):
+        check_provisioners(plan(authorizer))
+    headers = {"Type": "REQUEST", "IdentitySource": "method.request.header.Authorization"}
+    check_provisioners(plan(planned("Ok", "AWS::ApiGateway::Authorizer", headers)))
+
+
 def test_provisioner_checks_refuse_unknown_integration_keys_and_method_settings() -> None:
     method = planned("Get", "AWS::ApiGateway::Method", {"Integration": {"Type": "AWS", "X": 1}})
     with pytest.raises(UnsupportedError, match=r"Get .*Integration \['X'\]"):
