@@ -11,8 +11,7 @@ class NoDelayHTTPServer(ThreadingHTTPServer):
     """A threading HTTP server that disables Nagle's algorithm on every connection.
 
     Without TCP_NODELAY, delayed ACKs cost ~40 ms per small request/response
-    exchange (Nagle's algorithm waiting on the peer's delayed ACK): the Runtime API,
-    the edge and the gateway all need it.
+    exchange (DESIGN.md §6): the Runtime API and the gateway both need it.
     """
 
     daemon_threads = True

@@ -259,7 +259,6 @@ class LocalApi:
     def start(self, ctx: DeployContext, emulator_id: str, alarm_interval: float = 60.0) -> None:
         self.context, self.emulator_id = ctx, emulator_id
         self.parts = self.build_observers(ctx)
-        self.parts.logs.start()
         self.runtime.start()
         self.load()
         self.server = GatewayHttpServer(self.host, self.port, self.handle)

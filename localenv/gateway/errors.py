@@ -3,7 +3,7 @@
 Bodies are byte-exact, spacing included: API Gateway's own errors are compact,
 the integration errors have a space after the colon. Real responses capitalise
 ``Message`` for an explicit deny and answer ``{"message": null}`` for an
-authorizer failure; localenv/ARCHITECTURE.md records the sources.
+authorizer failure (DESIGN.md §5).
 """
 
 from __future__ import annotations

@@ -17,9 +17,7 @@ class LogShipper:
         self.client = logs_client
         self.queue: queue.Queue[tuple[str, str, list[tuple[int, str]]] | None] = queue.Queue()
         self.streams: set[tuple[str, str]] = set()
-        self.thread = threading.Thread(target=self.run, daemon=True, name="logs")
-
-    def start(self) -> None:
+        self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def __call__(self, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
@@ -75,7 +73,5 @@ class LogShipper:
         self.queue.join()
 
     def stop(self) -> None:
-        if not self.thread.is_alive():
-            return  # never started: nothing ships, nothing to wait for
         self.flush()
         self.queue.put(None)

@@ -124,8 +124,7 @@ class RuntimeApiHandler(BaseHTTPRequestHandler):
                 "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
                 "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
                 "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
-                # Lambda always sends a trace id, and awslambdaric fails without one.
-                # https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
+                # awslambdaric crashes without a trace id header (DESIGN.md §6).
                 "Lambda-Runtime-Trace-Id": invocation.trace_id,
             },
         )

@@ -24,7 +24,6 @@ from localenv.local_stack import LocalStack, RunOptions
 from localenv.observe.clock import Clock
 from localenv.observe.control import ControlServer
 from localenv.pytest_plugin import free_port
-from localenv.runtime.log_shipper import LogShipper
 from localenv.runtime.pool import Runtime
 from localenv.runtime.runtime_api import RuntimeApiServer
 from localenv.workspace import Workspace
@@ -91,7 +90,6 @@ CONSTRUCTORS: dict[str, Callable[[Path], Any]] = {
     "RuntimeApiServer": lambda _tmp: RuntimeApiServer(),
     "ControlServer": lambda _tmp: ControlServer({}),
     "AlarmSchedule": lambda _tmp: AlarmSchedule(lambda: None),
-    "LogShipper": lambda _tmp: LogShipper(object()),
 }
 
 
