@@ -21,6 +21,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from localenv.errors import LocalenvError
+
 PLATFORM = "manylinux2014_x86_64"
 PYTHON_VERSION = "3.12"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -30,7 +32,7 @@ ARTIFACT = Path("build/lambda/functions.zip")
 CACHE = Path(".localenv/cache")
 
 
-class BuildError(Exception):
+class BuildError(LocalenvError):
     """The artifact could not be built (pip failed, sources missing)."""
 
 

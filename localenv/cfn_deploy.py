@@ -24,6 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, WaiterError
 
 from localenv import build, cfn_report, cfn_variant, emulator, template_loader
+from localenv.errors import LocalenvError
 
 # LocalStack answers the stage URL with its own host as AWS::URLSuffix
 # (https://{api}.execute-api.127.0.0.1:4566/prod/...); AWS with amazonaws.com.
@@ -40,7 +41,7 @@ class Target(enum.Enum):
     LOCALSTACK_COMMUNITY = cfn_variant.VARIANT_NAME
 
 
-class CfnDeployError(Exception):
+class CfnDeployError(LocalenvError):
     """The deploy could not start, or the stack is stuck."""
 
 

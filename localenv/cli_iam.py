@@ -11,8 +11,6 @@ from localenv.cli_observe import control
 from localenv.console import say, workspace_of
 from localenv.workspace import running
 
-REPORT_FILE = "iam-report.json"
-
 
 def print_function(entry: dict[str, Any]) -> None:
     say(f"{entry['function']}  ({entry['principal']})")
@@ -31,9 +29,9 @@ def print_function(entry: dict[str, Any]) -> None:
 def last_report(args: argparse.Namespace) -> Any:
     """The running stack's report, or the one its last run left behind."""
     workspace = workspace_of(args)
-    if running(workspace) is None and (workspace.directory / REPORT_FILE).is_file():
+    if running(workspace) is None and workspace.iam_report_file.is_file():
         print("localenv is not running: the report of its last run", file=sys.stderr)
-        return json.loads((workspace.directory / REPORT_FILE).read_text())
+        return json.loads(workspace.iam_report_file.read_text())
     return control(args, "GET", "/iam/report")
 
 

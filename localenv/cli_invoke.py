@@ -25,9 +25,9 @@ from localenv.console import CliError, say, workspace_of
 from localenv.deployer import StackState
 from localenv.gateway import api_model, deployments, permissions
 from localenv.gateway.requests import Request
-from localenv.local_api import served_api
 from localenv.runtime.environment import Outcome
 from localenv.runtime.pool import ThrottledError
+from localenv.stack import served_api
 from localenv.workspace import RunRecord, Workspace, read_outputs, running
 
 # Lambda's longest function timeout is 15 minutes: wait that long for an answer.

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from localenv.errors import LocalenvError
 from localenv.workspace import Workspace
 
 
-class CliError(Exception):
+class CliError(LocalenvError):
     """A one-line error for the user."""
 
 

@@ -194,6 +194,14 @@ def check_resource(name: str, resource: Any) -> None:
         raise TemplateError(f"{name} (line {line}): missing required {sorted(missing)}")
 
 
+def check_provisioners(planned: Mapping[str, preview.Planned]) -> None:
+    """Each provisioner's own refusals (what the local stack cannot honour), before the
+    first resource is created."""
+    for resource in planned.values():
+        if resource.props is not None:
+            PROVISIONERS[resource.type].check(resource.where, resource.props)
+
+
 def digest(kind: str, props: Any) -> str:
     return hashlib.sha256(
         json.dumps([kind, props], sort_keys=True, default=str).encode()
@@ -256,6 +264,7 @@ class Deployer:
         replace, update = self.plan(order, active, graph)
         # AWS's own refusals, before the first resource is created or deleted.
         planned = preview.preview(self.ctx, self.scope, order, active)
+        check_provisioners(planned)
         checks.run(self.ctx, planned, self.state.resources)
         removed = [n for n in self.state.resources if n not in active]
         deleted = self.delete_old(

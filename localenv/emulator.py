@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 import boto3
 
 from localenv.edge.backends import Backend, HttpBackend, MotoBackend
-from localenv.edge.server import Edge, EdgeError, Interceptor
+from localenv.edge.server import Edge, EdgeError, Interceptor, Observer
+from localenv.errors import LocalenvError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566  # LocalStack's port, so the usual --endpoint-url lines work unchanged
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
 
-class EmulatorError(Exception):
+class EmulatorError(LocalenvError):
     """The emulator cannot be started or reached; the message says what to do."""
 
 
@@ -45,6 +46,7 @@ class Emulator:
     port: int = DEFAULT_PORT
     backend_url: str | None = None  # an emulator someone else runs; None: embedded moto
     interceptors: list[Interceptor] = field(default_factory=list)
+    observers: list[Observer] = field(default_factory=list)
     emulator_id: str = ""
     edge: Edge | None = None
 
@@ -75,7 +77,7 @@ class Emulator:
         backend: Backend = (
             HttpBackend(self.backend_url) if self.backend_url else MotoBackend(self.host, self.port)
         )
-        self.edge = Edge(self.host, self.port, backend, self.interceptors)
+        self.edge = Edge(self.host, self.port, backend, self.interceptors, self.observers)
         try:
             self.edge.start()
         except EdgeError as exc:

@@ -1,23 +1,25 @@
-"""The local API: runtime + gateway for a deployed stack, served on localhost."""
+"""The local API: runtime, gateway and observers of a deployed stack, served on localhost."""
 
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from localenv import emulator
+from localenv.alarm_schedule import AlarmSchedule
 from localenv.deployer import StackState
+from localenv.edge.calls import AwsCall
+from localenv.edge.errors import EdgeResponse
 from localenv.edge.lambda_invoke import LambdaInvoke
+from localenv.errors import LocalenvError
 from localenv.gateway import api_model, deployments, permissions
 from localenv.gateway.core import Gateway
 from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.requests import Request, Response
 from localenv.gateway.trace import Trace
 from localenv.iam.guard import IamGuard
-from localenv.intrinsics import UnsupportedError
 from localenv.observe import access_logs
 from localenv.observe.alarm_engine import AlarmEngine
 from localenv.observe.clock import Clock
@@ -32,84 +34,118 @@ from localenv.runtime.functions import load_functions
 from localenv.runtime.log_shipper import LogShipper
 from localenv.runtime.log_tail import LogTap
 from localenv.runtime.pool import Runtime, ThrottledError
-from localenv.workspace import RunRecord, Workspace
+from localenv.stack import deployed_functions, served_api
+from localenv.workspace import Workspace
 
 
-def worker_environment(endpoint_url: str, region: str) -> dict[str, str]:
-    """What every worker starts with (Lambda's runtime sets the same kind of variables)."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "en_US.UTF-8",
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        # boto3 in the function talks to the stack's edge, which evaluates its calls
-        # against its role (the role session's credentials come per function).
-        "AWS_ENDPOINT_URL": endpoint_url,
-    }
+class NotStartedError(LocalenvError):
+    """Asked for a part only a started stack has."""
+
+
+@dataclass(frozen=True)
+class Observers:
+    """Where function output, request metrics and alarms go (built when the stack starts:
+    they hold the emulator's clients and their own sender threads)."""
+
+    logs: LogShipper
+    metrics: MetricPublisher
+    alarms: AlarmEngine
+    # CloudWatch calls the harness answers at the edge (alarm history, percentiles).
+    cloudwatch_api: CloudWatchApi
+    # Lambda's Invoke at the edge, served by this runtime (localenv/edge/lambda_invoke.py).
+    lambda_invoke: LambdaInvoke
 
 
 class LocalApi:
+    """The runtime, the gateway and the observers of a deployed stack.
+
+    The constructor stores configuration; ``start(ctx, ...)`` builds what needs the
+    emulator's clients, loads functions and the API, and serves."""
+
     def __init__(
         self,
-        ctx: DeployContext,
-        emulator_id: str,
-        state_file: Path,
+        workspace: Workspace,
         cache: Path,
         host: str,
         port: int,
         iam: IamGuard,
+        clock: Clock,
+        worker_env: dict[str, str],
     ):
-        self.ctx = ctx
+        self.workspace = workspace
+        self.cache = cache
+        self.host, self.port = host, port
         self.iam = iam
         iam.sink = self.iam_warning
-        self.emulator_id = emulator_id
-        self.state_file = state_file
-        self.cache = cache
-        self.logs = LogShipper(ctx.client("logs"))
-        self.clock = Clock()
+        self.clock = clock
         self.store = MetricStore()
-        cloudwatch, cloudwatch_lock = ctx.client("cloudwatch"), threading.Lock()
-        self.metrics = MetricPublisher(self.store, cloudwatch, self.clock, cloudwatch_lock)
-        self.alarms = AlarmEngine(
-            cloudwatch,
-            self.store,
-            self.clock,
-            Notifier(ctx.client("sns"), state_file.parent, ctx.client("sqs")),  # [observe]
-            ctx.account_id,
-            ctx.region,
-            self.alarm_names,
-            cloudwatch_lock,
-        )
-        # [observe] CloudWatch calls the harness answers at the edge (alarm history,
-        # percentiles): the CLI appends it to the edge's interceptors.
-        self.cloudwatch_api = CloudWatchApi(self.store, self.alarms.history, self.clock)
-        # Lambda's Invoke at the edge, served by this runtime (localenv/edge/lambda_invoke.py);
-        # the tap lets it return an invocation's log tail.
+        self.cloudwatch_lock = threading.Lock()
+        # The tap lets Invoke return an invocation's log tail.
         self.log_tap = LogTap(self.function_logs)
-        self.runtime = Runtime(
-            self.executable_for,
-            worker_environment(ctx.endpoint_url, ctx.region),
-            self.log_tap,
-        )
-        self.lambda_invoke = LambdaInvoke(
-            lambda: {name: pool.config for name, pool in self.runtime.pools.items()},
-            self.invoke,
-            self.log_tap,
-            ctx.region,
-            ctx.account_id,
-        )
+        self.runtime = Runtime(self.executable_for, worker_env, self.log_tap)
         self.gateway: Gateway | None = None
-        self.snapshots = deployments.SnapshotStore.of_stack(state_file.parent)
+        self.snapshots = deployments.SnapshotStore.of_stack(workspace.directory)
         self.served = ("", "")
         self.watcher: deployments.DeploymentWatcher | None = None
-        self.server = GatewayHttpServer(host, port, self.handle)
+        self.server: GatewayHttpServer | None = None
         self.control = ControlServer(
             {
                 ("POST", "/alarms/evaluate"): self.evaluate_alarms,
+                ("GET", "/alarms/failures"): self.alarm_failures,
                 ("GET", "/metrics"): self.metric_datapoints,
                 ("GET", "/iam/report"): iam.report,
             }
         )
+        self.schedule = AlarmSchedule(self.evaluate_scheduled)
+        self.context: DeployContext | None = None
+        self.emulator_id = ""
+        self.parts: Observers | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.parts is not None
+
+    @property
+    def ctx(self) -> DeployContext:
+        if self.context is None:
+            raise NotStartedError("the local API has not started")
+        return self.context
+
+    @property
+    def observers(self) -> Observers:
+        if self.parts is None:
+            raise NotStartedError("the local API has not started")
+        return self.parts
+
+    def build_observers(self, ctx: DeployContext) -> Observers:
+        cloudwatch = ctx.client("cloudwatch")
+        alarms = AlarmEngine(
+            cloudwatch,
+            self.store,
+            self.clock,
+            Notifier(ctx.client("sns"), self.workspace.directory, ctx.client("sqs")),
+            ctx.account_id,
+            ctx.region,
+            self.alarm_names,
+            self.cloudwatch_lock,
+        )
+        return Observers(
+            LogShipper(ctx.client("logs")),
+            MetricPublisher(self.store, cloudwatch, self.clock, self.cloudwatch_lock),
+            alarms,
+            CloudWatchApi(self.store, alarms.history, self.clock),
+            LambdaInvoke(
+                lambda: {name: pool.config for name, pool in self.runtime.pools.items()},
+                self.invoke,
+                self.log_tap,
+                ctx.region,
+                ctx.account_id,
+            ),
+        )
+
+    def answer_cloudwatch(self, call: AwsCall) -> EdgeResponse | None:
+        """The edge interceptor for CloudWatch reads; nothing to answer before the start."""
+        return self.parts.cloudwatch_api(call) if self.parts is not None else None
 
     @functools.cache  # noqa: B019 - one lookup per runtime for the life of the stack
     def executable_for(self, runtime: str) -> tuple[str, Path]:
@@ -117,50 +153,49 @@ class LocalApi:
         return interpreter.executable, interpreters.runtime_layer(interpreter, self.cache)
 
     def invoke(self, function: str, payload: bytes, request_id: str | None = None) -> Outcome:
+        metrics = self.observers.metrics
         try:
             invoked = self.runtime.invoke(function, payload, request_id)
         except ThrottledError:
-            self.metrics.lambda_throttle(function)
+            metrics.lambda_throttle(function)
             raise
         outcome = invoked.outcome
-        self.metrics.lambda_invocation(
-            function, outcome.kind, outcome.duration_ms, invoked.concurrency
-        )
+        metrics.lambda_invocation(function, outcome.kind, outcome.duration_ms, invoked.concurrency)
         return outcome
 
     def function_logs(self, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
         """Function output to CloudWatch Logs; Embedded Metric Format lines become metrics."""
+        observers = self.observers
         for _, line in lines:
             if '"_aws"' in line:
-                self.metrics.emf(line)
+                observers.metrics.emf(line)
         self.iam.lambda_writes_logs(group, stream, self.ctx.region)
-        self.logs(group, stream, lines)
+        observers.logs(group, stream, lines)
 
-    # --- issue 17/14 (gateway trace record): observers read the gateway's Trace ---
     def observe(self, trace: Trace) -> None:
-        """Metrics and the access log line of one request through the gateway."""
+        """Metrics and the access log line of one request through the gateway (its trace)."""
         model = self.gateway.model if self.gateway else None
         if model is None:
             return
-        self.metrics.api_request(
+        self.observers.metrics.api_request(
             trace.api_name, trace.stage, trace.status, trace.latency_ms, trace.integration_ms
         )
         group = access_logs.group_of(model.access_log_destination)
         if group and model.access_log_format:
             line = access_logs.format_line(model.access_log_format, trace.access_record())
-            self.logs(group, "localenv-access", [(int(trace.time * 1000), line)])
-
-    # --- end issue 17/14 hunk ---
+            self.observers.logs(group, "localenv-access", [(int(trace.time * 1000), line)])
 
     def iam_warning(self, group: str, line: str) -> None:
         """A would-be denial (--iam warn), in the function's log group."""
-        self.logs(group, "localenv-iam", [(int(time.time() * 1000), line)])
+        self.observers.logs(group, "localenv-iam", [(int(time.time() * 1000), line)])
+
+    def state(self) -> StackState:
+        ctx = self.ctx
+        return StackState.load(self.workspace.state_file, ctx.stack_name, self.emulator_id)
 
     def alarm_names(self) -> list[str]:
-        state = StackState.load(self.state_file, self.ctx.stack_name, self.emulator_id)
-        return [
-            r.physical_id for r in state.resources.values() if r.type == "AWS::CloudWatch::Alarm"
-        ]
+        resources = self.state().resources.values()
+        return [r.physical_id for r in resources if r.type == "AWS::CloudWatch::Alarm"]
 
     def evaluate_alarms(self, query: dict[str, str]) -> dict[str, object]:
         advance = float(query.get("advance", "0"))
@@ -168,8 +203,14 @@ class LocalApi:
             self.clock.advance(advance)
         if "next_period" in query:
             self.clock.to_next_period(float(query["next_period"]))
-        changes = self.alarms.evaluate_all()
+        changes = self.observers.alarms.evaluate_all()
         return {"now": self.clock.now(), "changes": [vars(c) for c in changes]}
+
+    def evaluate_scheduled(self) -> None:
+        self.observers.alarms.evaluate_all()
+
+    def alarm_failures(self, _query: dict[str, str]) -> dict[str, object]:
+        return {"failures": list(self.schedule.failures)}
 
     def metric_datapoints(self, query: dict[str, str]) -> dict[str, object]:
         found = self.store.find(query["name"], query.get("namespace"))
@@ -196,12 +237,14 @@ class LocalApi:
         return gateway.handle(request)
 
     def load(self) -> None:
-        """(Re)read functions and the API from the emulator; recycle changed environments."""
-        state = StackState.load(self.state_file, self.ctx.stack_name, self.emulator_id)
-        functions = load_functions(self.ctx, state, self.cache)
-        self.runtime.configure(
-            self.iam.attach(self.ctx.client("iam"), self.ctx.client("sts"), functions)
+        """(Re)read functions and the API from the emulator; recycle changed environments.
+        Every configuration gap (an unsupported authorizer, integration or setting)
+        surfaces here, once, not on a request."""
+        ctx, state = self.ctx, self.state()
+        functions = load_functions(
+            ctx.client("lambda"), ctx.endpoint_url, deployed_functions(ctx, state), self.cache
         )
+        self.runtime.configure(self.iam.attach(ctx.client("iam"), ctx.client("sts"), functions))
         for config in self.runtime.pools.values():
             self.executable_for(config.config.runtime)  # install runtime layers up front
         self.served = served_api(state)
@@ -210,7 +253,7 @@ class LocalApi:
 
     def load_gateway(self) -> None:
         """Serve the stage's deployment, with the functions' resource policies as they are now."""
-        # issue 17/14: one clock (the stack's) reaches the gateway's throttling and cache.
+        # One clock (the stack's) reaches the gateway's throttling and authorizer cache.
         gateway = Gateway(self.model(), self.invoke, observer=self.observe, clock=self.clock.now)
         old, self.gateway = self.gateway, gateway
         if old is not None:
@@ -218,13 +261,14 @@ class LocalApi:
 
     def model(self) -> api_model.ApiModel:
         api_id, stage = self.served
-        apigateway = self.ctx.client("apigateway")
+        ctx = self.ctx
+        apigateway = ctx.client("apigateway")
         stage_info = apigateway.get_stage(restApiId=api_id, stageName=stage)
         snapshot = deployments.capture(
             apigateway, self.snapshots, api_id, stage_info["deploymentId"]
         )
-        model = api_model.load(snapshot, stage_info, api_id, self.ctx.region, self.ctx.account_id)
-        model.permissions = permissions.load(self.ctx.client("lambda"), model.functions)
+        model = api_model.load(snapshot, stage_info, api_id, ctx.region, ctx.account_id)
+        model.permissions = permissions.load(ctx.client("lambda"), model.functions)
         return model
 
     def watch(self) -> None:
@@ -238,12 +282,16 @@ class LocalApi:
         )
         self.watcher.start()
 
-    def start(self, alarm_interval: float = 60.0) -> None:
+    def start(self, ctx: DeployContext, emulator_id: str, alarm_interval: float = 60.0) -> None:
+        self.context, self.emulator_id = ctx, emulator_id
+        self.parts = self.build_observers(ctx)
+        self.runtime.start()
         self.load()
-        self.lambda_invoke.start()
+        self.observers.lambda_invoke.start()
+        self.server = GatewayHttpServer(self.host, self.port, self.handle)
         self.server.start()
         self.control.start()
-        self.alarms.start(alarm_interval)
+        self.schedule.start(alarm_interval)
 
     def recycle(self) -> None:
         self.runtime.recycle()
@@ -251,35 +299,15 @@ class LocalApi:
     def stop(self) -> None:
         if self.watcher is not None:
             self.watcher.stop()
-        self.alarms.stop()
+        self.schedule.stop()
         self.control.stop()
-        self.server.stop()
-        self.lambda_invoke.stop()
+        if self.server is not None:
+            self.server.stop()
+        if self.parts is not None:
+            self.parts.lambda_invoke.stop()
         if self.gateway is not None:
             self.gateway.stop()
         self.runtime.stop()
-        self.metrics.stop()
-        self.logs.stop()
-
-
-def stack_drift(workspace: Workspace, record: RunRecord) -> deployments.Drift | None:
-    """Whether the API's definition differs from what its stage serves (None: it does not)."""
-    state = StackState.load(workspace.state_file, record.stack_name, record.emulator_id)
-    try:
-        api_id, stage = served_api(state)
-    except UnsupportedError:
-        return None  # no API (or not one the local gateway serves): nothing to compare
-    apigateway = emulator.session(record.region).client(
-        "apigateway", endpoint_url=record.endpoint_url
-    )
-    store = deployments.SnapshotStore.of_stack(workspace.directory)
-    return deployments.drift(apigateway, store, api_id, stage)
-
-
-def served_api(state: StackState) -> tuple[str, str]:
-    """The stack's REST API and stage (id, name): the local gateway serves one of each."""
-    apis = [r for r in state.resources.values() if r.type == "AWS::ApiGateway::RestApi"]
-    stages = [r for r in state.resources.values() if r.type == "AWS::ApiGateway::Stage"]
-    if len(apis) != 1 or len(stages) != 1:
-        raise UnsupportedError("the local gateway serves one REST API with one stage per stack")
-    return apis[0].physical_id, stages[0].physical_id
+        if self.parts is not None:
+            self.parts.metrics.stop()
+            self.parts.logs.stop()

@@ -4,6 +4,9 @@ Fixtures:
 
 - ``localenv_stack`` (session): brings the stack up (``localenv up --detach`` on
   free ports, its own state directory) and down again; yields its outputs.
+  ``--localenv-in-process`` runs that same default stack inside the test process
+  instead, through ``LocalStack`` (no second interpreter; moto's state is this
+  process's, so do not combine it with tests that reset an in-process moto).
   ``--localenv-endpoint URL`` runs it against an emulator someone else runs;
   ``--localenv-outputs PATH`` attaches to a stack already running (nothing is
   started or stopped).
@@ -51,6 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "process, attached with --endpoint-url; external: the emulator at "
         "--localenv-endpoint; attach: a running stack's --localenv-outputs; "
         "compose / localstack: the docker compose stacks, by their outputs files",
+    )
+    group.addoption(
+        "--localenv-in-process",
+        action="store_true",
+        help="embedded backend: run the stack in the test process (LocalStack) instead of "
+        "a `localenv up --detach` process",
     )
     group.addoption(
         "--localenv-endpoint",
@@ -187,6 +196,9 @@ def localenv_stack(
         path = request.config.getoption("--localenv-outputs") or ATTACHED_OUTPUTS[chosen]
         yield json.loads((Path(request.config.rootpath) / path).read_text())
         return
+    if chosen == "embedded" and request.config.getoption("--localenv-in-process"):
+        yield from in_process_stack(request, tmp_path_factory)
+        return
     extra = request.getfixturevalue("localenv_backend_args")
     stack = StackProcess.start(
         Path(request.config.rootpath),
@@ -199,6 +211,23 @@ def localenv_stack(
         yield stack.outputs
     finally:
         stack.stop()
+
+
+def in_process_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """The default stack, run by ``LocalStack`` in this process on free ports."""
+    from localenv.local_stack import LocalStack, RunOptions  # noqa: PLC0415 - only when chosen
+    from localenv.stack import StackOptions  # noqa: PLC0415
+
+    options = StackOptions(
+        root=Path(request.config.rootpath),
+        stack_name=f"t{uuid.uuid4().hex[:8]}",
+        api_port=free_port(),
+        state_dir=tmp_path_factory.mktemp("localenv"),
+    )
+    with LocalStack(options, RunOptions(port=free_port())) as stack:
+        yield stack.outputs
 
 
 def cognito(outputs: dict[str, Any]) -> Any:

@@ -12,9 +12,13 @@ from typing import Any
 
 from localenv import build, cognito_users, emulator, packaging, template_loader
 from localenv.deployer import Deployer, DeployResult, StackState, teardown
+from localenv.gateway import deployments
+from localenv.intrinsics import UnsupportedError
 from localenv.resources.base import DeployContext
+from localenv.resources.compute import code_bytes
+from localenv.runtime.functions import DeployedFunction
 from localenv.template_loader import TemplateError
-from localenv.workspace import Workspace
+from localenv.workspace import RunRecord, Workspace
 
 EXECUTE_API_URL = re.compile(r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(/.*)?")
 DEFAULT_API_PORT = 4510
@@ -181,3 +185,40 @@ def reset_data(options: StackOptions, endpoint_url: str) -> int:
             dynamodb.delete_item(TableName=table, Key={k: item[k] for k in keys})
             deleted += 1
     return deleted
+
+
+def stack_drift(workspace: Workspace, record: RunRecord) -> deployments.Drift | None:
+    """Whether the API's definition differs from what its stage serves (None: it does not)."""
+    state = StackState.load(workspace.state_file, record.stack_name, record.emulator_id)
+    try:
+        api_id, stage = served_api(state)
+    except UnsupportedError:
+        return None  # no API (or not one the local gateway serves): nothing to compare
+    apigateway = emulator.session(record.region).client(
+        "apigateway", endpoint_url=record.endpoint_url
+    )
+    store = deployments.SnapshotStore.of_stack(workspace.directory)
+    return deployments.drift(apigateway, store, api_id, stage)
+
+
+def served_api(state: StackState) -> tuple[str, str]:
+    """The stack's REST API and stage (id, name): the local gateway serves one of each."""
+    apis = [r for r in state.resources.values() if r.type == "AWS::ApiGateway::RestApi"]
+    stages = [r for r in state.resources.values() if r.type == "AWS::ApiGateway::Stage"]
+    if len(apis) != 1 or len(stages) != 1:
+        raise UnsupportedError("the local gateway serves one REST API with one stage per stack")
+    return apis[0].physical_id, stages[0].physical_id
+
+
+def deployed_functions(ctx: DeployContext, state: StackState) -> list[DeployedFunction]:
+    """The stack's functions as the deploy recorded them, with the code it deployed."""
+    return [
+        DeployedFunction(
+            name,
+            saved.physical_id,
+            code_bytes(ctx, saved.local["Code"], f"{name}.Code"),
+            saved.local["LogGroup"],
+        )
+        for name, saved in state.resources.items()
+        if saved.type == "AWS::Lambda::Function"
+    ]

@@ -13,8 +13,10 @@ from typing import Any
 
 import yaml
 
+from localenv.errors import LocalenvError
 
-class TemplateError(Exception):
+
+class TemplateError(LocalenvError):
     """The template cannot be read or used; the message names what and where."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import socket
@@ -9,7 +10,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localenv.errors import LocalenvError
+
 DIRECTORY = ".localenv"
+
+
+class OutputsMissingError(LocalenvError, FileNotFoundError):
+    """No stack has written its outputs here yet."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,18 @@ class Workspace:
         return self.directory / "up.log"
 
     @property
+    def iam_report_file(self) -> Path:
+        """The IAM usage report a stopped stack leaves (`localenv iam report`)."""
+        return self.directory / "iam-report.json"
+
+    @property
     def template(self) -> Path:
         return self.root / "cloudformation" / "template.yaml"
+
+
+class RunStatus(enum.StrEnum):
+    STARTING = "starting"
+    READY = "ready"
 
 
 @dataclass
@@ -54,10 +71,13 @@ class RunRecord:
     embedded: bool
     stack_name: str
     region: str
-    status: str  # "starting" | "ready"
+    status: RunStatus
     api_url: str = ""
     control_url: str = ""
     host: str = field(default_factory=socket.gethostname)
+
+    def __post_init__(self) -> None:
+        self.status = RunStatus(self.status)  # read back from JSON as its value
 
     def write(self, workspace: Workspace) -> None:
         workspace.directory.mkdir(parents=True, exist_ok=True)
@@ -69,7 +89,7 @@ class RunRecord:
     def read(cls, workspace: Workspace) -> RunRecord | None:
         try:
             return cls(**json.loads(workspace.run_file.read_text()))
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError):  # absent, half-written, or another version
             return None
 
 
@@ -96,7 +116,7 @@ def read_outputs(workspace: Workspace) -> dict[str, Any]:
     try:
         outputs: dict[str, Any] = json.loads(workspace.outputs_file.read_text())
     except (OSError, ValueError) as exc:
-        raise FileNotFoundError(
+        raise OutputsMissingError(
             f"{workspace.outputs_file} not found: run `localenv up` first"
         ) from exc
     return outputs

@@ -15,6 +15,7 @@ from typing import Any
 from localenv.edge.backends import Backend
 from localenv.edge.calls import AwsCall, RawRequest, parse
 from localenv.edge.errors import EdgeResponse
+from localenv.errors import LocalenvError
 from localenv.http_servers import NoDelayHTTPServer
 
 Interceptor = Callable[[AwsCall], EdgeResponse | None]
@@ -22,7 +23,7 @@ Observer = Callable[[AwsCall, EdgeResponse], None]
 log = logging.getLogger(__name__)
 
 
-class EdgeError(Exception):
+class EdgeError(LocalenvError):
     """The edge cannot start (its port is taken) or was used before start()."""
 
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from localenv.errors import LocalenvError
 from localenv.iam.conditions import Condition, parse_conditions
 
 
-class PolicyError(Exception):
+class PolicyError(LocalenvError):
     """A policy uses something the local evaluator cannot evaluate faithfully."""
 
 

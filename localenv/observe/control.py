@@ -14,12 +14,14 @@ Route = Callable[[dict[str, str]], Any]
 
 
 class ControlServer(ThreadingHTTPServer):
+    """Stores its routes; ``start()`` binds a free loopback port and serves."""
+
     daemon_threads = True
 
     def __init__(self, routes: dict[tuple[str, str], Route]):
         self.routes = routes
-        super().__init__(("127.0.0.1", 0), ControlHandler)
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        super().__init__(("127.0.0.1", 0), ControlHandler, bind_and_activate=False)
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True, name="control")
 
     @property
     def url(self) -> str:
@@ -27,6 +29,12 @@ class ControlServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
     def start(self) -> None:
+        try:
+            self.server_bind()
+            self.server_activate()
+        except OSError:
+            self.server_close()
+            raise
         self.thread.start()
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@ Deployment, Stage and Account — each read back with its real properties."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from localenv.gateway import deployments
@@ -105,6 +106,9 @@ class Resource(Provisioner):
         )
 
 
+EMULATED_IDENTITY_SOURCES = ("method.request.header.", "method.request.querystring.")
+
+
 class Authorizer(Provisioner):
     type_name = "AWS::ApiGateway::Authorizer"
     required = frozenset({"RestApiId", "Type", "Name"})
@@ -121,11 +125,22 @@ class Authorizer(Provisioner):
         }
     )
 
-    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+    def check(self, where: str, props: Mapping[str, Any]) -> None:
         if props["Type"] != "REQUEST":  # TOKEN and COGNITO_USER_POOLS are not emulated
             raise UnsupportedError(
-                f"{logical_id}: authorizer Type {props['Type']} is not emulated locally"
+                f"{where}: authorizer Type {props['Type']} is not emulated locally"
             )
+        for source in str(props.get("IdentitySource", "")).split(","):
+            if source.strip() and not source.strip().startswith(EMULATED_IDENTITY_SOURCES):
+                # API Gateway also takes stageVariables.* and context.* sources.
+                # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+                raise UnsupportedError(
+                    f"{where}: identity source {source.strip()} is not emulated locally "
+                    "(headers and query strings are)"
+                )
+
+    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
+        self.check(logical_id, props)
         args = pick(
             props,
             {
@@ -183,6 +198,11 @@ class Method(Provisioner):
             "OperationName",
         }
     )
+
+    def check(self, where: str, props: Mapping[str, Any]) -> None:
+        unknown = set(props.get("Integration", {})) - INTEGRATION_PROPERTIES
+        if unknown:
+            raise UnsupportedError(f"{where}: Integration {sorted(unknown)} not supported locally")
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("apigateway")
@@ -335,6 +355,14 @@ class Stage(Provisioner):
         "TracingEnabled": "stored and read back; no X-Ray traces are recorded locally",
         "CacheClusterEnabled": "stored; the local gateway has no response cache",
     }
+
+    def check(self, where: str, props: Mapping[str, Any]) -> None:
+        for setting in props.get("MethodSettings", []):
+            unknown = set(setting) - {"ResourcePath", "HttpMethod", *METHOD_SETTING_PATHS}
+            if unknown:
+                raise UnsupportedError(
+                    f"{where}: MethodSettings {sorted(unknown)} not supported locally"
+                )
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("apigateway")

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from localenv.errors import LocalenvError
 
-class DeployError(Exception):
+
+class DeployError(LocalenvError):
     """A resource could not be created or deleted; names the resource, its type and line."""
 
 
@@ -78,6 +80,10 @@ class Provisioner(abc.ABC):
     @abc.abstractmethod
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
         """Delete the resource (used for replacement, removal and teardown)."""
+
+    def check(self, where: str, props: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Refuse, before anything is created, properties the local stack cannot honour.
+        ``where`` names the logical id, type and template line."""
 
     def fingerprint(self, ctx: DeployContext, props: dict[str, Any]) -> str:
         """What the properties point at, when it can change under the same properties."""

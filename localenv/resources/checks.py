@@ -9,9 +9,11 @@ are reproduced, and which are not, is listed in localenv/ARCHITECTURE.md.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from localenv.intrinsics import UnsupportedError
 from localenv.resources import policy_match
 from localenv.resources.base import DeployContext, DeployError
 from localenv.resources.preview import NAME_PROPERTIES, Planned
@@ -105,6 +107,34 @@ def check_access_logging(ctx: DeployContext, planned: Mapping[str, Planned]) -> 
     for stage in of_type(planned, "AWS::ApiGateway::Stage"):
         if (stage.props or {}).get("AccessLogSetting"):
             raise fail(stage, "CloudWatch Logs role ARN must be set in account settings")
+
+
+ALARM_ACTION_KEYS = ("AlarmActions", "OKActions", "InsufficientDataActions")
+SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]+")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")  # a resource not created yet (preview.py)
+
+
+def is_topic(planned: Mapping[str, Planned], action: str) -> bool:
+    placeholder = PLACEHOLDER.fullmatch(action)
+    if placeholder is not None:
+        target = planned.get(placeholder.group(1))
+        return target is not None and target.type == "AWS::SNS::Topic"
+    return SNS_TOPIC_ARN.fullmatch(action) is not None
+
+
+def check_alarm_actions(planned: Mapping[str, Planned]) -> None:
+    """An alarm action the local stack would not carry out is refused, not dropped.
+    CloudWatch also takes Auto Scaling, EC2, Systems Manager and Lambda actions
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html);
+    locally only SNS topics are notified, so anything else is unsupported."""
+    for alarm in of_type(planned, "AWS::CloudWatch::Alarm"):
+        for key in ALARM_ACTION_KEYS:
+            for action in (alarm.props or {}).get(key, []):
+                if not is_topic(planned, str(action)):
+                    raise UnsupportedError(
+                        f"{alarm.where}: {key} {action!r}: only SNS topic actions are "
+                        "carried out locally"
+                    )
 
 
 def check_reserved_concurrency(ctx: DeployContext, planned: Mapping[str, Planned]) -> None:
@@ -211,3 +241,4 @@ def run(ctx: DeployContext, planned: Mapping[str, Planned], known: Iterable[str]
     check_function_roles(ctx, planned)
     check_account_role(ctx, planned)
     check_access_logging(ctx, planned)
+    check_alarm_actions(planned)

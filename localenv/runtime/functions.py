@@ -2,7 +2,8 @@
 
 Handler, runtime, timeout, memory, environment, reserved concurrency and the
 code's SHA-256 are read from the emulator's Lambda API. The code bytes come
-from where the deployer took them and must match the emulator's CodeSha256.
+from where the deploy took them (the stack object reads them from its state and
+hands them in) and must match the emulator's CodeSha256.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import hashlib
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localenv.deployer import StackState
-from localenv.intrinsics import UnsupportedError
-from localenv.resources.base import DeployContext
-from localenv.resources.compute import code_bytes
+from localenv.errors import LocalenvError
 from localenv.runtime.environment import FunctionConfig
 
 COGNITO_JWKS = re.compile(
@@ -45,36 +44,49 @@ def extract(code: bytes, cache: Path) -> Path:
     return target
 
 
-def load_functions(ctx: DeployContext, state: StackState, cache: Path) -> list[FunctionConfig]:
-    lam = ctx.client("lambda")
-    configs = []
-    for name, saved in state.resources.items():
-        if saved.type != "AWS::Lambda::Function":
-            continue
-        function: Any = lam.get_function(FunctionName=saved.physical_id)
-        conf = function["Configuration"]
-        code = code_bytes(ctx, saved.local["Code"], f"{name}.Code")
-        digest = base64.b64encode(hashlib.sha256(code).digest()).decode()
-        if digest != conf["CodeSha256"]:
-            raise UnsupportedError(
-                f"{name}: the code on disk changed since it was deployed (run `localenv up` again)"
-            )
-        variables = conf.get("Environment", {}).get("Variables", {})
-        configs.append(
-            FunctionConfig(
-                name=conf["FunctionName"],
-                arn=conf["FunctionArn"],
-                handler=conf["Handler"],
-                runtime=conf["Runtime"],
-                timeout=float(conf["Timeout"]),
-                memory_mb=int(conf["MemorySize"]),
-                environment=local_overrides(variables, ctx.endpoint_url),
-                code_dir=extract(code, cache),
-                log_group=saved.local["LogGroup"],
-                reserved_concurrency=function.get("Concurrency", {}).get(
-                    "ReservedConcurrentExecutions"
-                ),
-                role=conf["Role"],
-            )
+@dataclass(frozen=True)
+class DeployedFunction:
+    """What the deploy recorded about one function: its name in the emulator, the code
+    bytes it deployed, and its log group."""
+
+    logical_id: str
+    physical_id: str
+    code: bytes
+    log_group: str
+
+
+class CodeChangedError(LocalenvError):
+    """The code on disk is not the code the emulator holds (a redeploy is due)."""
+
+
+def load_functions(
+    lam: Any, endpoint_url: str, deployed: list[DeployedFunction], cache: Path
+) -> list[FunctionConfig]:
+    return [load_function(lam, endpoint_url, function, cache) for function in deployed]
+
+
+def load_function(
+    lam: Any, endpoint_url: str, deployed: DeployedFunction, cache: Path
+) -> FunctionConfig:
+    function: Any = lam.get_function(FunctionName=deployed.physical_id)
+    conf = function["Configuration"]
+    digest = base64.b64encode(hashlib.sha256(deployed.code).digest()).decode()
+    if digest != conf["CodeSha256"]:
+        raise CodeChangedError(
+            f"{deployed.logical_id}: the code on disk changed since it was deployed "
+            "(run `localenv up` again)"
         )
-    return configs
+    variables = conf.get("Environment", {}).get("Variables", {})
+    return FunctionConfig(
+        name=conf["FunctionName"],
+        arn=conf["FunctionArn"],
+        handler=conf["Handler"],
+        runtime=conf["Runtime"],
+        timeout=float(conf["Timeout"]),
+        memory_mb=int(conf["MemorySize"]),
+        environment=local_overrides(variables, endpoint_url),
+        code_dir=extract(deployed.code, cache),
+        log_group=deployed.log_group,
+        reserved_concurrency=function.get("Concurrency", {}).get("ReservedConcurrentExecutions"),
+        role=conf["Role"],
+    )

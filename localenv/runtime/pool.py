@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from localenv.errors import LocalenvError
 from localenv.runtime.environment import Environment, FunctionConfig, LogSink, Outcome, now_ms
 from localenv.runtime.runtime_api import RESPONSE_TOO_LARGE
 
@@ -21,11 +22,11 @@ DEFAULT_IDLE_SECONDS = 300.0
 UNRESERVED_LIMIT = 10
 
 
-class ThrottledError(Exception):
+class ThrottledError(LocalenvError):
     """Every environment the function may have is busy (Lambda's TooManyRequestsException)."""
 
 
-class RequestTooLargeError(Exception):
+class RequestTooLargeError(LocalenvError):
     """The invocation payload is over Lambda's limit (Lambda's RequestTooLargeException)."""
 
     status = 413
@@ -138,7 +139,13 @@ class Runtime:
         self.pools: dict[str, FunctionPool] = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        threading.Thread(target=self.reaper, daemon=True).start()
+        self.reaper_thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Reap idle environments from now on (Lambda retires idle sandboxes the same way)."""
+        if self.reaper_thread is None:
+            self.reaper_thread = threading.Thread(target=self.reaper, daemon=True, name="reaper")
+            self.reaper_thread.start()
 
     def spawn(self, config: FunctionConfig) -> Environment:
         executable, layer = self.executable_for(config.runtime)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import queue
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -44,8 +45,10 @@ class Invocation:
 
 
 class RuntimeApiServer(NoDelayHTTPServer):
+    """Stores its state; ``start()`` binds a free loopback port and serves."""
+
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), RuntimeApiHandler)
+        super().__init__(("127.0.0.1", 0), RuntimeApiHandler, bind_and_activate=False)
         self.pending: queue.Queue[Invocation | None] = queue.Queue(maxsize=1)
         self.current: Invocation | None = None
         self.first_poll = threading.Event()
@@ -58,14 +61,28 @@ class RuntimeApiServer(NoDelayHTTPServer):
         return f"{host!s}:{port}"
 
     def start(self) -> None:
+        try:
+            self.server_bind()
+            self.server_activate()
+        except OSError:
+            self.server_close()
+            raise
         self.thread.start()
 
     def stop(self) -> None:
         # Release a /next long poll still waiting, then stop serving.
         if self.pending.empty():
             self.pending.put_nowait(None)
-        self.shutdown()
+        if self.thread.is_alive():
+            self.shutdown()
         self.server_close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A worker that is gone (stopped, timed out, crashed) closed its connection:
+        that is how an environment ends, not an error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class RuntimeApiHandler(BaseHTTPRequestHandler):

@@ -1,0 +1,207 @@
+"""The whole stack as one object: the AWS endpoint (edge + emulator), the deploy, the
+runtime, the gateway, the observers and the run record.
+
+Shaped like moto's ``ThreadedMotoServer``: the constructor only stores
+configuration and wires the parts together; ``start()`` returns once the API
+answers; ``stop()`` tears everything down; the object is a context manager. The
+CLI's foreground ``localenv up`` and the pytest plugin's in-process backend both
+run the stack through it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from localenv import build, emulator, stack
+from localenv.deployer import DeployResult
+from localenv.edge.calls import RawRequest
+from localenv.edge.errors import EdgeResponse
+from localenv.edge.lambda_invoke import InvokeSlot
+from localenv.edge.server import Interceptor, Observer
+from localenv.errors import LocalenvError, aws_call_errors
+from localenv.iam.enforcer import Mode
+from localenv.iam.guard import IamGuard
+from localenv.local_api import LocalApi, NotStartedError
+from localenv.observe.clock import Clock
+from localenv.observe.emulator_repairs import EmulatorRepairs
+from localenv.workspace import RunRecord, RunStatus
+
+Progress = Callable[[str], None]
+
+
+class PortInUseError(LocalenvError):
+    """The gateway's port is taken before anything started."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Where the AWS endpoint listens and what stands behind it; how IAM and alarms run."""
+
+    host: str = emulator.DEFAULT_HOST
+    port: int = emulator.DEFAULT_PORT
+    backend_url: str | None = None  # an emulator someone else runs; None: embedded moto
+    iam: Mode = Mode.ENFORCE
+    alarm_interval: float = 60.0  # CloudWatch evaluates standard alarms every 60 s
+
+
+def quiet(_message: str) -> None:
+    """The progress sink of a stack nobody watches (tests)."""
+
+
+def worker_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """What every worker starts with (Lambda's runtime sets the same kind of variables)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        # boto3 in the function talks to the stack's edge, which evaluates its calls
+        # against its role (the role session's credentials come per function).
+        "AWS_ENDPOINT_URL": endpoint_url,
+    }
+
+
+class LocalStack:
+    def __init__(
+        self,
+        options: stack.StackOptions,
+        run: RunOptions | None = None,
+        progress: Progress = quiet,
+    ):
+        self.options = options
+        self.run = run or RunOptions()
+        self.progress = progress
+        self.workspace = options.workspace
+        self.clock = Clock()
+        self.iam = IamGuard(self.run.iam)
+        self.invoke_slot = InvokeSlot()  # Lambda's Invoke, served by the runtime once it runs
+        self.emulator = emulator.Emulator(self.run.host, self.run.port, self.run.backend_url)
+        self.api = LocalApi(
+            self.workspace,
+            options.root / build.CACHE,
+            options.api_host,
+            options.api_port,
+            self.iam,
+            self.clock,
+            worker_environment(self.emulator.endpoint_url, options.region),
+        )
+        self.emulator.interceptors, self.emulator.observers = self.edge_chain()
+        self.record = RunRecord(
+            os.getpid(),
+            self.emulator.endpoint_url,
+            self.emulator.emulator_id,
+            self.emulator.embedded,
+            options.stack_name,
+            options.region,
+            RunStatus.STARTING,
+        )
+        self.deployed: tuple[dict[str, Any], DeployResult] | None = None
+        self.started_in = 0.0
+
+    def edge_chain(self) -> tuple[list[Interceptor], list[Observer]]:
+        """What every AWS call meets at the edge, built from the stack's parts, in order:
+        interceptors may answer (the first answer wins), observers see every call.
+        Wire a new interceptor (an answer served from the harness, a fault) here."""
+        interceptors: list[Interceptor] = [
+            self.iam.enforcer,
+            self.invoke_slot,
+            self.api.answer_cloudwatch,
+            EmulatorRepairs(self.forward),
+        ]
+        observers: list[Observer] = []
+        return interceptors, observers
+
+    def forward(self, raw: RawRequest) -> EdgeResponse:
+        """A call straight to the emulator behind the edge (for answers the edge repairs)."""
+        edge = self.emulator.edge
+        if edge is None:
+            raise NotStartedError("the AWS endpoint has not started")
+        return edge.backend.forward(raw)
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.emulator.endpoint_url
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.deployment()[0]
+
+    @property
+    def result(self) -> DeployResult:
+        return self.deployment()[1]
+
+    def deployment(self) -> tuple[dict[str, Any], DeployResult]:
+        if self.deployed is None:
+            raise NotStartedError("the stack is not deployed yet: call start() first")
+        return self.deployed
+
+    def start(self) -> LocalStack:
+        """Start the edge, deploy the template, serve the API; return once it answers."""
+        started = time.monotonic()
+        if emulator.port_in_use(self.options.api_host, self.options.api_port):
+            raise PortInUseError(
+                f"API port {self.options.api_port} is in use: pick another with --api-port"
+            )
+        try:
+            with aws_call_errors():
+                self.start_parts()
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.monotonic() - started
+        return self
+
+    def start_parts(self) -> None:
+        self.emulator.start()
+        behind = "moto (embedded)" if self.emulator.embedded else self.run.backend_url
+        self.progress(f"AWS endpoint: {self.endpoint_url} -> {behind}; IAM {self.iam.mode.value}")
+        self.record.write(self.workspace)
+        self.deploy()
+        ctx = stack.context(self.options, self.endpoint_url, self.progress)
+        self.api.start(ctx, self.emulator.emulator_id, self.run.alarm_interval)
+        self.invoke_slot.target = self.api.observers.lambda_invoke
+        self.record.status = RunStatus.READY
+        self.record.api_url = str(self.outputs.get("ApiEndpoint", ""))
+        self.record.control_url = self.api.control.url
+        self.record.write(self.workspace)
+
+    def deploy(self) -> DeployResult:
+        """Build and deploy (or update) the template into the emulator."""
+        with aws_call_errors():
+            self.deployed = stack.deploy(
+                self.options,
+                self.endpoint_url,
+                self.emulator.emulator_id,
+                lambda message: self.progress("  " + message),
+            )
+        return self.deployed[1]
+
+    def reload(self) -> None:
+        """Re-read functions and the API after a redeploy; recycle changed environments."""
+        self.api.load()
+
+    def stop(self) -> None:
+        """Stop everything started; keep the state, drop the run record; safe to repeat."""
+        if self.api.started:
+            self.api.stop()
+            self.iam.save(self.workspace.iam_report_file)
+        self.emulator.stop()
+        if self.record_is_ours():
+            self.workspace.run_file.unlink(missing_ok=True)
+
+    def record_is_ours(self) -> bool:
+        current = RunRecord.read(self.workspace)
+        return current is not None and current.emulator_id == self.record.emulator_id
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
