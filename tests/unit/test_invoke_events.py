@@ -22,7 +22,10 @@ def stable(event: dict[str, Any]) -> dict[str, Any]:
         context["authorizer"] = {
             k: v for k, v in context["authorizer"].items() if k != "integrationLatency"
         }
-    return {**event, "requestContext": context}
+    # API Gateway gives each request its own trace id (X-Amzn-Trace-Id).
+    headers = {k: v for k, v in event["headers"].items() if k != "X-Amzn-Trace-Id"}
+    multi = {k: v for k, v in event["multiValueHeaders"].items() if k != "X-Amzn-Trace-Id"}
+    return {**event, "requestContext": context, "headers": headers, "multiValueHeaders": multi}
 
 
 def test_a_generated_proxy_event_is_the_one_the_integration_gets() -> None:
@@ -42,7 +45,10 @@ def test_a_generated_authorizer_event_runs_no_function() -> None:
     event = generate(model(), request("/prod/things"), EventKind.AUTHORIZER, fake)
     assert event["type"] == "REQUEST"
     assert event["methodArn"] == "arn:aws:execute-api:us-east-1:123456789012:api1/prod/GET/things"
-    assert event["headers"] == {"Authorization": "Bearer t"}
+    # The request's headers plus what API Gateway adds (X-Forwarded-*, X-Amzn-Trace-Id), as in
+    # AWS's example REQUEST authorizer input.
+    assert event["headers"]["Authorization"] == "Bearer t"
+    assert {"X-Forwarded-For", "X-Amzn-Trace-Id"} <= set(event["headers"])
     assert fake.calls == []
 
 
