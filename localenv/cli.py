@@ -34,6 +34,7 @@ from localenv.iam.enforcer import Mode
 from localenv.iam.guard import IamGuard
 from localenv.local_api import LocalApi, stack_drift
 from localenv.resources.base import DeployError
+from localenv.runtime import debugger, interpreters
 from localenv.template_loader import TemplateError
 from localenv.workspace import RunRecord, Workspace, alive, read_outputs, running
 
@@ -101,6 +102,7 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
     try:
         if emulator.port_in_use(options.api_host, options.api_port):
             raise CliError(f"API port {options.api_port} is in use: pick another with --api-port")
+        (workspace.directory / interpreters.WARNINGS_FILE).unlink(missing_ok=True)  # [w19]
         server.start()
         behind = "moto (embedded)" if embedded else args.endpoint_url
         say(f"AWS endpoint: {endpoint_url} -> {behind}; IAM {guard.mode.value}")
@@ -115,6 +117,7 @@ def run_foreground(options: stack.StackOptions, args: argparse.Namespace) -> int
             options.api_port,
             guard,
         )
+        api.debug = args.debug  # [w19 --debug]
         api.start(args.alarm_interval)
         report(outputs, result, time.monotonic() - started)
         say_drift(workspace, record)
@@ -226,6 +229,7 @@ def start_detached(workspace: Workspace, args: argparse.Namespace) -> int:
         record = RunRecord.read(workspace)
         if record is not None and record.pid == child.pid and record.status == "ready":
             say(f"localenv up: ready (pid {child.pid}); log: {workspace.log_file}")
+            say_runtime_warnings(workspace)  # [w19 sandbox]
             return 0
         if child.poll() is not None:
             raise CliError(f"localenv up failed:\n{workspace.log_file.read_text().strip()}")
@@ -273,7 +277,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         say(f"  api       {record.api_url}")
     if record.status == "ready":
         say_drift(workspace, record)
+    say_runtime_warnings(workspace)  # [w19 sandbox]
     return 0 if record.status == "ready" else 3
+
+
+def say_runtime_warnings(workspace: Workspace) -> None:
+    """[w19 sandbox] A missing interpreter or sandbox, said where the user looks."""
+    for message in interpreters.recorded_warnings(workspace.directory):
+        say(message)
 
 
 def say_drift(workspace: Workspace, record: RunRecord) -> None:
@@ -438,6 +449,12 @@ def parser() -> argparse.ArgumentParser:
     add_stack_options(up)
     up.add_argument("--detach", action="store_true", help="run in the background")
     up.add_argument("--demo", action="store_true", help="upload a demo file once ready")
+    up.add_argument(  # [w19 --debug]
+        "--debug",
+        type=debugger.DebugTarget.parse,
+        metavar="FUNCTION[:PORT]",
+        help="run FUNCTION under debugpy on 127.0.0.1:PORT (default 5890), waiting for a client",
+    )
     up.add_argument(
         "--alarm-interval",
         type=float,

@@ -23,7 +23,7 @@ from localenv.observe.control import ControlServer
 from localenv.observe.metrics import MetricPublisher, MetricStore
 from localenv.observe.notifications import Notifier
 from localenv.resources.base import DeployContext
-from localenv.runtime import interpreters
+from localenv.runtime import debugger, interpreters, sandbox
 from localenv.runtime.environment import Outcome
 from localenv.runtime.functions import load_functions
 from localenv.runtime.log_shipper import LogShipper
@@ -82,6 +82,7 @@ class LocalApi:
             self.function_logs,
         )
         self.gateway: Gateway | None = None
+        self.debug: debugger.DebugTarget | None = None  # [w19 --debug] set before start()
         self.snapshots = deployments.SnapshotStore.of_stack(state_file.parent)
         self.served = ("", "")
         self.watcher: deployments.DeploymentWatcher | None = None
@@ -97,6 +98,9 @@ class LocalApi:
     @functools.cache  # noqa: B019 - one lookup per runtime for the life of the stack
     def executable_for(self, runtime: str) -> tuple[str, Path]:
         interpreter = interpreters.interpreter_for(runtime)
+        # [w19 sandbox] what differs from AWS is loud, and kept for `localenv status`.
+        for message in sandbox.warnings(runtime, interpreter):
+            interpreters.record_warning(self.state_file.parent, message)
         return interpreter.executable, interpreters.runtime_layer(interpreter, self.cache)
 
     def invoke(self, function: str, payload: bytes) -> Outcome:
@@ -179,7 +183,7 @@ class LocalApi:
     def load(self) -> None:
         """(Re)read functions and the API from the emulator; recycle changed environments."""
         state = StackState.load(self.state_file, self.ctx.stack_name, self.emulator_id)
-        functions = load_functions(self.ctx, state, self.cache)
+        functions = debugger.apply(self.debug, load_functions(self.ctx, state, self.cache))
         self.runtime.configure(
             self.iam.attach(self.ctx.client("iam"), self.ctx.client("sts"), functions)
         )
@@ -204,6 +208,7 @@ class LocalApi:
         )
         model = api_model.load(snapshot, stage_info, api_id, self.ctx.region, self.ctx.account_id)
         model.permissions = permissions.load(self.ctx.client("lambda"), model.functions)
+        model.methods = debugger.integration_timeouts(self.debug, model.methods)  # [w19 --debug]
         return model
 
     def watch(self) -> None:

@@ -75,6 +75,7 @@ def load_functions(ctx: DeployContext, state: StackState, cache: Path) -> list[F
                     "ReservedConcurrentExecutions"
                 ),
                 role=conf["Role"],
+                ephemeral_mb=int(conf.get("EphemeralStorage", {}).get("Size", 512)),
             )
         )
     return configs
