@@ -22,6 +22,7 @@ from localenv.resources.base import (
     integer,
     tags_list,
 )
+from localenv.template_loader import Node
 
 if TYPE_CHECKING:
     from localenv.resources.preview import Planned
@@ -107,7 +108,17 @@ def check_reserved_variables(planned: Mapping[str, Planned]) -> None:
         variables = (function.props.get("Environment") or {}).get("Variables")
         message = reserved_keys_error(variables)
         if message is not None:
-            raise DeployError(f"{function.where}: Environment.Variables: {message}")
+            raise DeployError(f"{function.where}: {reserved_where(function.node)}: {message}")
+
+
+def reserved_where(node: Any) -> str:
+    """The first reserved key and its template line (entries are one line each)."""
+    variables = ((node.get("Properties") or {}).get("Environment") or {}).get("Variables")
+    if not isinstance(variables, Node):
+        return "Environment.Variables"
+    keys = list(variables)
+    first = next(k for k in keys if k in RESERVED_VARIABLES)
+    return f"Environment.Variables.{first} (line {variables.line + keys.index(first)})"
 
 
 class Function(Provisioner):
