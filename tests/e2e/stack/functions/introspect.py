@@ -71,7 +71,14 @@ ENV_KEYS = (
 
 
 def handler(event, context):
-    size = int((event.get("queryStringParameters") or {}).get("bytes", "0"))
+    query = event.get("queryStringParameters") or {}
+    if "fail" in query:
+        raise ValueError("introspection failed on purpose")
+    if "crash" in query:
+        ballast = bytearray(96 * 1024 * 1024)  # touched: resident before the crash
+        ballast[::4096] = b"x" * len(ballast[::4096])
+        os._exit(3)
+    size = int(query.get("bytes", "0"))
     if size:
         return {"statusCode": 200, "body": "x" * size}
     return {"statusCode": 200, "body": json.dumps(facts(context))}
