@@ -57,7 +57,7 @@ BASE_TOOLS = (
     "chmod", "find", "xargs", "tr", "wc", "sort", "true", "false", "test", "readlink",
 )  # fmt: skip
 FALLBACK_DIFFERENCES = (
-    "the code is a read-only copy, not at /var/task",
+    "the code is a read-only copy, not at /var/task (run as root, writes still succeed)",
     "/tmp is shared and unlimited (TMPDIR points to a private directory)",  # noqa: S108
     "the function runs as this user, with this machine's PATH tools, ulimits and files",
 )

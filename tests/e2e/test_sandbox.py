@@ -12,6 +12,8 @@ import datetime
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ import requests
 
 from localenv import emulator
 from localenv.pytest_plugin import StackProcess, free_port
+from localenv.runtime import sandbox
 from localenv.runtime.sandbox import namespaces_available
 from tests.template_model import ROOT
 
@@ -255,3 +258,32 @@ def test_a_cold_start_logs_init_start_and_every_event_ends_with_a_newline(
     assert "\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:" in messages[0]
     assert all(m.endswith("\n") for m in messages)
     assert all(m.endswith("\t\n") for m in messages if m.startswith("REPORT "))
+
+
+def test_the_fallback_hides_the_harness_packages_and_copies_the_code_read_only(
+    tmp_path: Path,
+) -> None:
+    # Where no namespaces exist: a read-only copy, a private TMPDIR, no site-packages.
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "m.py").write_text("VALUE = 1\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    layout = sandbox.layout_of(sys.executable)
+    box = sandbox.FallbackSandbox(sandbox.SandboxSpec(root, code, code, layout, 512))
+    box.prepare()
+    probe = (
+        "import importlib.util, os, m; print(importlib.util.find_spec('requests') is None, "
+        "os.stat(os.environ['LAMBDA_TASK_ROOT'] + '/m.py').st_mode & 0o222, os.environ['TMPDIR'])"
+    )
+    done = subprocess.run(
+        box.command([sys.executable, "-c", probe]),
+        cwd=box.cwd,
+        env={"PATH": os.environ["PATH"], **box.environment()},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # no write bits (root ignores them: the fallback says so)
+    assert done.stdout.split() == ["True", "0", str(root / "tmp")]
+    sandbox.make_writable(root)
