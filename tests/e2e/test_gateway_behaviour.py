@@ -193,6 +193,10 @@ def test_function_timeout_kills_the_worker_and_logs_it(url: str, stack: StackPro
         ]
     )
     assert messages
+    # The killed worker's peak memory is reported, not 0 (read before the kill).
+    reports = [m for m in log_messages(stack, "timeout") if m.startswith("REPORT ")]
+    assert reports
+    assert all(" Max Memory Used: 0 MB" not in r for r in reports)
 
 
 def test_integration_over_its_timeout_is_504(url: str) -> None:
