@@ -45,8 +45,8 @@ class DebugTarget:
             raise ValueError(f"--debug takes FUNCTION[:PORT], got {text!r}")
         return cls(name, int(port) if port else DEFAULT_PORT)
 
-    def matches(self, function_name: str, logical_id: str = "") -> bool:
-        return self.function in (function_name, logical_id)
+    def matches(self, function_name: str) -> bool:
+        return self.function == function_name
 
 
 def debugger_argv(port: int | None) -> list[str]:

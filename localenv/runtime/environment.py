@@ -253,15 +253,7 @@ class Environment:
         )
 
     def max_memory_mb(self) -> int:
-        """The worker's peak resident memory (VmHWM), while it runs."""
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return 0
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return math.ceil(int(line.split()[1]) / 1024)
-        return 0
+        return lambda_logs.peak_memory_mb(self.pid)
 
     def exited(self) -> bool:
         """Whether the worker has exited, without reaping it (its peak memory is read then)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from pathlib import Path
 
 # Locally the runtime version is this harness's build of the runtime, named as AWS names
 # its own ("python:3.12.mainlinev2.v43"); the ARN's hash is of the runtime's packages.
@@ -51,6 +52,18 @@ def report(
     if init_ms is not None:
         parts.append(f"Init Duration: {init_ms:.2f} ms")
     return "\t".join(parts) + "\t\n"
+
+
+def peak_memory_mb(pid: int) -> int:
+    """REPORT's Max Memory Used of a running worker: its peak resident memory (VmHWM)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return math.ceil(int(line.split()[1]) / 1024)
+    return 0
 
 
 def output_line(raw: str) -> str:
