@@ -25,7 +25,7 @@ LAYOUT = sandbox.InterpreterLayout(
 )
 
 
-def spec(root: Path = Path("/work/sandbox/root")) -> sandbox.SandboxSpec:
+def spec(root: Path = Path("/srv/sandbox/root")) -> sandbox.SandboxSpec:
     return sandbox.SandboxSpec(root, Path("/code/abc"), Path("/cache/rt"), LAYOUT, 700)
 
 
