@@ -23,6 +23,8 @@ from localenv.deployer import DeployResult
 from localenv.errors import LocalenvError
 from localenv.iam.enforcer import Mode
 from localenv.local_stack import LocalStack, RunOptions
+from localenv.runtime import interpreters
+from localenv.runtime.debugger import DebugTarget
 from localenv.workspace import RunRecord, RunStatus, Workspace, alive, running
 
 READY_TIMEOUT_SECONDS = 120
@@ -47,7 +49,9 @@ def options_from(args: argparse.Namespace) -> stack.StackOptions:
 
 
 def run_options_from(args: argparse.Namespace) -> RunOptions:
-    return RunOptions(args.host, args.port, args.endpoint_url, Mode(args.iam), args.alarm_interval)
+    return RunOptions(
+        args.host, args.port, args.endpoint_url, Mode(args.iam), args.alarm_interval, args.debug
+    )
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -169,6 +173,7 @@ def start_detached(workspace: Workspace, args: argparse.Namespace) -> int:
         record = RunRecord.read(workspace)
         if record is not None and record.pid == child.pid and record.status == RunStatus.READY:
             say(f"localenv up: ready (pid {child.pid}); log: {workspace.log_file}")
+            say_runtime_warnings(workspace)
             return 0
         if child.poll() is not None:
             raise CliError(f"localenv up failed:\n{workspace.log_file.read_text().strip()}")
@@ -214,12 +219,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     say(f"  emulator  {record.endpoint_url} ({'embedded' if record.embedded else 'external'})")
     if record.api_url:
         say(f"  api       {record.api_url}")
+    say_runtime_warnings(workspace)
     if record.status != RunStatus.READY:
         return 3
     say_drift(workspace, record)
     for failure in control(args, "GET", "/alarms/failures")["failures"][-3:]:
         say(f"  alarm evaluation failed: {failure}")
     return 0
+
+
+def say_runtime_warnings(workspace: Workspace) -> None:
+    """A missing interpreter or sandbox, said where the user looks."""
+    for message in interpreters.recorded_warnings(workspace.directory):
+        say(message)
 
 
 def say_drift(workspace: Workspace, record: RunRecord) -> None:
@@ -272,6 +284,12 @@ def add_up_command(commands: Any) -> None:
     add_stack_options(up)
     up.add_argument("--detach", action="store_true", help="run in the background")
     up.add_argument("--demo", action="store_true", help="upload a demo file once ready")
+    up.add_argument(
+        "--debug",
+        type=DebugTarget.parse,
+        metavar="FUNCTION[:PORT]",
+        help="run FUNCTION under debugpy on 127.0.0.1:PORT (default 5890), waiting for a client",
+    )
     up.add_argument(
         "--alarm-interval",
         type=float,

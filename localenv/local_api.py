@@ -28,7 +28,7 @@ from localenv.observe.control import ControlServer
 from localenv.observe.metrics import MetricPublisher, MetricStore
 from localenv.observe.notifications import Notifier
 from localenv.resources.base import DeployContext
-from localenv.runtime import interpreters
+from localenv.runtime import debugger, interpreters, sandbox
 from localenv.runtime.environment import Outcome
 from localenv.runtime.functions import load_functions
 from localenv.runtime.log_shipper import LogShipper
@@ -84,6 +84,7 @@ class LocalApi:
         self.log_tap = LogTap(self.function_logs)
         self.runtime = Runtime(self.executable_for, worker_env, self.log_tap)
         self.gateway: Gateway | None = None
+        self.debug: debugger.DebugTarget | None = None  # `up --debug`, set before start()
         self.snapshots = deployments.SnapshotStore.of_stack(workspace.directory)
         self.served = ("", "")
         self.watcher: deployments.DeploymentWatcher | None = None
@@ -150,6 +151,9 @@ class LocalApi:
     @functools.cache  # noqa: B019 - one lookup per runtime for the life of the stack
     def executable_for(self, runtime: str) -> tuple[str, Path]:
         interpreter = interpreters.interpreter_for(runtime)
+        # What differs from AWS's sandbox is loud, and kept for `localenv status`.
+        for message in sandbox.warnings(runtime, interpreter):
+            interpreters.record_warning(self.workspace.directory, message)
         return interpreter.executable, interpreters.runtime_layer(interpreter, self.cache)
 
     def invoke(self, function: str, payload: bytes, request_id: str | None = None) -> Outcome:
@@ -241,8 +245,11 @@ class LocalApi:
         Every configuration gap (an unsupported authorizer, integration or setting)
         surfaces here, once, not on a request."""
         ctx, state = self.ctx, self.state()
-        functions = load_functions(
-            ctx.client("lambda"), ctx.endpoint_url, deployed_functions(ctx, state), self.cache
+        functions = debugger.apply(
+            self.debug,
+            load_functions(
+                ctx.client("lambda"), ctx.endpoint_url, deployed_functions(ctx, state), self.cache
+            ),
         )
         self.runtime.configure(self.iam.attach(ctx.client("iam"), ctx.client("sts"), functions))
         for config in self.runtime.pools.values():
@@ -269,6 +276,7 @@ class LocalApi:
         )
         model = api_model.load(snapshot, stage_info, api_id, ctx.region, ctx.account_id)
         model.permissions = permissions.load(ctx.client("lambda"), model.functions)
+        model.methods = debugger.integration_timeouts(self.debug, model.methods)
         return model
 
     def watch(self) -> None:

@@ -29,6 +29,8 @@ from localenv.iam.guard import IamGuard
 from localenv.local_api import LocalApi, NotStartedError
 from localenv.observe.clock import Clock
 from localenv.observe.emulator_repairs import EmulatorRepairs
+from localenv.runtime import interpreters
+from localenv.runtime.debugger import DebugTarget
 from localenv.workspace import RunRecord, RunStatus
 
 Progress = Callable[[str], None]
@@ -47,6 +49,7 @@ class RunOptions:
     backend_url: str | None = None  # an emulator someone else runs; None: embedded moto
     iam: Mode = Mode.ENFORCE
     alarm_interval: float = 60.0  # CloudWatch evaluates standard alarms every 60 s
+    debug: DebugTarget | None = None  # one function under debugpy (`up --debug`)
 
 
 def quiet(_message: str) -> None:
@@ -90,6 +93,7 @@ class LocalStack:
             self.clock,
             worker_environment(self.emulator.endpoint_url, options.region),
         )
+        self.api.debug = self.run.debug
         self.emulator.interceptors, self.emulator.observers = self.edge_chain()
         self.record = RunRecord(
             os.getpid(),
@@ -157,6 +161,7 @@ class LocalStack:
         return self
 
     def start_parts(self) -> None:
+        (self.workspace.directory / interpreters.WARNINGS_FILE).unlink(missing_ok=True)
         self.emulator.start()
         behind = "moto (embedded)" if self.emulator.embedded else self.run.backend_url
         self.progress(f"AWS endpoint: {self.endpoint_url} -> {behind}; IAM {self.iam.mode.value}")

@@ -16,6 +16,7 @@ from typing import Any
 from localenv.intrinsics import UnsupportedError
 from localenv.resources import policy_match
 from localenv.resources.base import DeployContext, DeployError
+from localenv.resources.compute import check_reserved_variables
 from localenv.resources.preview import NAME_PROPERTIES, Planned
 
 # What the AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs allows, on "*".
@@ -238,6 +239,7 @@ def run(ctx: DeployContext, planned: Mapping[str, Planned], known: Iterable[str]
             )
     check_names_free(ctx, planned, known)
     check_reserved_concurrency(ctx, planned)
+    check_reserved_variables(planned)  # [w19] Lambda's reserved environment keys
     check_function_roles(ctx, planned)
     check_account_role(ctx, planned)
     check_access_logging(ctx, planned)

@@ -9,11 +9,23 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from localenv.intrinsics import UnsupportedError
-from localenv.resources.base import DeployContext, Deployed, Provisioner, integer, tags_list
+from localenv.resources.base import (
+    DeployContext,
+    Deployed,
+    DeployError,
+    Provisioner,
+    integer,
+    tags_list,
+)
+from localenv.template_loader import Node
+
+if TYPE_CHECKING:
+    from localenv.resources.preview import Planned
 
 
 def code_bytes(ctx: DeployContext, code: Any, where: str) -> bytes:
@@ -49,6 +61,66 @@ def zip_directory(root: Path) -> bytes:
     return buffer.getvalue()
 
 
+# Keys Lambda sets itself: CreateFunction refuses an Environment that sets any of them
+# (InvalidParameterValueException). TZ, LANG, PATH, LD_LIBRARY_PATH and PYTHONPATH are
+# not reserved: a function may set them (TZ since 2022).
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+RESERVED_VARIABLES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+
+
+def reserved_keys_error(variables: Any) -> str | None:
+    """Lambda's message for an Environment that sets reserved keys (None: it sets none)."""
+    used = sorted(k for k in (variables or {}) if k in RESERVED_VARIABLES)
+    if not used:
+        return None
+    return (
+        "Lambda was unable to configure your environment variables because the environment "
+        "variables you have provided contains reserved keys that are currently not supported "
+        f"for modification. Reserved keys used in this request: {','.join(used)}"
+    )
+
+
+def check_reserved_variables(planned: Mapping[str, Planned]) -> None:
+    for function in planned.values():
+        if function.type != Function.type_name or function.props is None:
+            continue
+        variables = (function.props.get("Environment") or {}).get("Variables")
+        message = reserved_keys_error(variables)
+        if message is not None:
+            raise DeployError(f"{function.where}: {reserved_where(function.node)}: {message}")
+
+
+def reserved_where(node: Any) -> str:
+    """The first reserved key and its template line (entries are one line each)."""
+    variables = ((node.get("Properties") or {}).get("Environment") or {}).get("Variables")
+    if not isinstance(variables, Node):
+        return "Environment.Variables"
+    keys = list(variables)
+    first = next(k for k in keys if k in RESERVED_VARIABLES)
+    return f"Environment.Variables.{first} (line {variables.line + keys.index(first)})"
+
+
 class Function(Provisioner):
     type_name = "AWS::Lambda::Function"
     required = frozenset({"Code", "Role"})
@@ -71,10 +143,10 @@ class Function(Provisioner):
             "EphemeralStorage",
         }
     )
+    # EphemeralStorage is honored: it sizes the sandbox's /tmp (localenv/runtime/sandbox.py).
     no_local_effect = {
         "TracingConfig": "stored and read back; no X-Ray traces are recorded locally",
         "Architectures": "stored; local workers run on this machine's architecture",
-        "EphemeralStorage": "stored; /tmp is not limited locally",
         "MemorySize": "stored and reported in REPORT lines; memory is not capped locally",
     }
     API = (
@@ -96,6 +168,9 @@ class Function(Provisioner):
                 args[key] = integer(props[key])
         if "Environment" in props:
             variables = props["Environment"].get("Variables", {})
+            refused = reserved_keys_error(variables)
+            if refused is not None:  # also when the checks could not resolve it up front
+                raise DeployError(f"{logical_id}: Environment.Variables: {refused}")
             args["Environment"] = {"Variables": {k: str(v) for k, v in variables.items()}}
         if "Tags" in props:
             args["Tags"] = {t["Key"]: t["Value"] for t in tags_list(props["Tags"])}

@@ -12,8 +12,10 @@ import contextlib
 import math
 import os
 import select
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -22,7 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localenv.runtime import lambda_logs
+from localenv.runtime.debugger import debugger_argv, debugger_layer
+from localenv.runtime.interpreters import RUNTIME_PACKAGES
 from localenv.runtime.runtime_api import Invocation, RuntimeApiServer
+from localenv.runtime.sandbox import SandboxSpec, layout_of, make_writable, sandbox_for
 
 INIT_TIMEOUT_SECONDS = 10.0  # Lambda's init phase limit for on-demand functions
 
@@ -42,6 +48,8 @@ class FunctionConfig:
     role: str = ""
     # The execution role's session credentials (Lambda sets them in every environment).
     credentials: tuple[tuple[str, str], ...] = ()
+    ephemeral_mb: int = 512  # EphemeralStorage: the size of /tmp (Lambda's default 512 MB)
+    debug_port: int | None = None  # run under debugpy, listening on 127.0.0.1:<port>
 
 
 @dataclass
@@ -63,6 +71,8 @@ def now_ms() -> int:
 
 
 class Environment:
+    """One worker; the constructor only stores configuration, ``start()`` launches it."""
+
     def __init__(
         self,
         config: FunctionConfig,
@@ -72,20 +82,38 @@ class Environment:
         logs: LogSink,
     ):
         self.config = config
+        self.executable = executable
+        self.runtime_layer = runtime_layer
+        self.base_env = base_env
         self.logs = logs
-        self.api = RuntimeApiServer()
-        self.api.start()
-        self.stream = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
-        self.started = time.monotonic()
+        self.stream = lambda_logs.stream_name(uuid.uuid4().hex)
         self.init_ms: float | None = None
+        self.started = 0.0
         self.last_used = time.monotonic()
         self.dead = False
+        self.peak_mb = 0
         self.output: list[str] = []
         self.output_lock = threading.Lock()
-        env = {**base_env, **config.environment, **self.reserved(runtime_layer)}
+
+    def start(self) -> None:
+        """Start the Runtime API server and the worker in its sandbox."""
+        self.api = RuntimeApiServer()
+        self.api.start()
+        self.started = time.monotonic()
+        self.workdir = Path(tempfile.mkdtemp(prefix="localenv-sandbox-"))
+        self.sandbox = sandbox_for(self.spec())
+        self.sandbox.prepare()
+        env = {
+            **self.base_env,
+            "TZ": ":UTC",  # Lambda's default; TZ is not reserved, so the function may set it
+            **self.sandbox.environment(),
+            **self.config.environment,
+            **self.reserved(),
+        }
+        argv = [self.executable, *debugger_argv(self.config.debug_port), "-m", "awslambdaric"]
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter, the function's handler
-            [executable, "-m", "awslambdaric", config.handler],
-            cwd=config.code_dir,
+            self.sandbox.command([*argv, self.config.handler]),
+            cwd=self.sandbox.cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -94,8 +122,25 @@ class Environment:
         )
         threading.Thread(target=self.read_output, daemon=True).start()
 
-    def reserved(self, runtime_layer: Path) -> dict[str, str]:
-        """The variables Lambda sets itself; a function cannot override them."""
+    def spec(self) -> SandboxSpec:
+        extra = (debugger_layer(self.executable, self.runtime_layer),) if self.debugging else ()
+        root = self.workdir / "root"
+        root.mkdir()
+        return SandboxSpec(
+            root,
+            self.config.code_dir,
+            self.runtime_layer,
+            layout_of(self.executable),
+            self.config.ephemeral_mb,
+            extra,
+        )
+
+    @property
+    def debugging(self) -> bool:
+        return self.config.debug_port is not None
+
+    def reserved(self) -> dict[str, str]:
+        """The variables Lambda sets itself; a function cannot set them (refused at deploy)."""
         c = self.config
         return {
             "AWS_LAMBDA_RUNTIME_API": self.api.address,
@@ -104,13 +149,10 @@ class Environment:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(c.memory_mb),
             "AWS_LAMBDA_LOG_GROUP_NAME": c.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{c.runtime}",
             "_HANDLER": c.handler,
-            "LAMBDA_TASK_ROOT": str(c.code_dir),
-            "LAMBDA_RUNTIME_DIR": str(runtime_layer),
-            "PYTHONPATH": str(runtime_layer),
             "PYTHONUNBUFFERED": "1",
-            "TZ": ":UTC",
             **dict(c.credentials),
         }
 
@@ -122,7 +164,7 @@ class Environment:
         assert self.process.stdout is not None
         for raw in self.process.stdout:
             with self.output_lock:
-                self.output.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self.output.append(lambda_logs.output_line(raw.decode("utf-8", "replace")))
 
     def take_output(self) -> list[str]:
         """Lines printed so far, once the pipe is drained (output precedes the response)."""
@@ -139,9 +181,11 @@ class Environment:
 
     def wait_ready(self) -> dict[str, Any] | None:
         """Wait for the first poll of the Runtime API; return the init error, if any."""
-        deadline = time.monotonic() + INIT_TIMEOUT_SECONDS
+        # Under a debugger the process waits for the client before it starts: no init limit.
+        limit = math.inf if self.debugging else INIT_TIMEOUT_SECONDS
+        deadline = time.monotonic() + limit
         while not self.api.first_poll.wait(0.01):
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            if self.exited() or time.monotonic() > deadline:
                 return {
                     "errorType": "Runtime.ExitError",
                     "errorMessage": "Runtime exited before it was ready",
@@ -153,28 +197,27 @@ class Environment:
         cold = self.init_ms is None
         init_error = self.wait_ready() if cold else None
         start_ms = now_ms()
-        lines = [(start_ms, line) for line in self.take_output()]  # init output comes first
-        lines.append((start_ms, f"START RequestId: {request_id} Version: $LATEST"))
+        lines = [(start_ms, self.init_start())] if cold else []
+        lines += [(start_ms, line) for line in self.take_output()]  # init output comes first
+        lines.append((start_ms, lambda_logs.start(request_id)))
         outcome = (
             Outcome("crash", error=init_error) if init_error else self.run(payload, request_id)
         )
         end_ms = now_ms()
         lines += [(end_ms, line) for line in self.take_output()]
         if outcome.kind == "timeout":
-            lines.append(
-                (
-                    end_ms,
-                    f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} "
-                    f"{request_id} Task timed out after {self.config.timeout:.2f} seconds",
-                )
-            )
+            lines.append((end_ms, lambda_logs.timed_out(request_id, self.config.timeout)))
         outcome.duration_ms = outcome.duration_ms or float(end_ms - start_ms)
         outcome.init_ms = self.init_ms if cold else None
-        lines.append((end_ms, f"END RequestId: {request_id}"))
+        lines.append((end_ms, lambda_logs.end(request_id)))
         lines.append((end_ms, self.report(request_id, outcome)))
         self.logs(self.config.log_group, self.stream, lines)
         self.last_used = time.monotonic()
         return outcome
+
+    def init_start(self) -> str:
+        region = self.base_env.get("AWS_REGION", "us-east-1")
+        return lambda_logs.init_start(self.config.runtime, region, str(RUNTIME_PACKAGES))
 
     def run(self, payload: bytes, request_id: str) -> Outcome:
         deadline_ms = now_ms() + int(self.config.timeout * 1000)
@@ -186,18 +229,15 @@ class Environment:
             f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
         )
         begun = time.monotonic()
+        # As SAM does, a function under a debugger is never timed out (one steps through it).
+        timeout = math.inf if self.debugging else self.config.timeout
         self.api.pending.put(invocation)
         while not invocation.done.wait(0.005):
-            if self.process.poll() is not None:
+            if self.exited():
                 self.dead = True
-                return Outcome(
-                    "crash",
-                    error={
-                        "errorType": "Runtime.ExitError",
-                        "errorMessage": "Runtime exited during the invocation",
-                    },
-                )
-            if time.monotonic() - begun >= self.config.timeout:
+                self.collect()
+                return Outcome("crash", error=EXIT_ERROR)
+            if time.monotonic() - begun >= timeout:
                 self.kill()
                 return Outcome("timeout", duration_ms=self.config.timeout * 1000)
         elapsed = (time.monotonic() - begun) * 1000
@@ -206,37 +246,59 @@ class Environment:
         return Outcome("ok", payload=invocation.response or b"", duration_ms=elapsed)
 
     def report(self, request_id: str, outcome: Outcome) -> str:
-        parts = [
-            f"REPORT RequestId: {request_id}",
-            f"Duration: {outcome.duration_ms:.2f} ms",
-            f"Billed Duration: {math.ceil(outcome.duration_ms)} ms",
-            f"Memory Size: {self.config.memory_mb} MB",
-            f"Max Memory Used: {self.max_memory_mb()} MB",
-        ]
-        if outcome.init_ms is not None:
-            parts.append(f"Init Duration: {outcome.init_ms:.2f} ms")
-        return "\t".join(parts)
+        c = self.config
+        used = max(self.max_memory_mb(), self.peak_mb)
+        return lambda_logs.report(
+            request_id, outcome.duration_ms, c.memory_mb, used, outcome.init_ms
+        )
 
     def max_memory_mb(self) -> int:
+        return lambda_logs.peak_memory_mb(self.pid)
+
+    def exited(self) -> bool:
+        """Whether the worker has exited, without reaping it (its peak memory is read then)."""
+        if self.process.returncode is not None:
+            return True
         try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return 0
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return math.ceil(int(line.split()[1]) / 1024)
-        return 0
+            found = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True
+        return found is not None
+
+    def collect(self) -> None:
+        """Reap the worker and keep its peak memory (ru_maxrss, KiB) for the REPORT line."""
+        if self.process.returncode is not None:
+            return
+        with contextlib.suppress(ChildProcessError):
+            _, status, usage = os.wait4(self.pid, 0)
+            self.process.returncode = os.waitstatus_to_exitcode(status)
+            self.peak_mb = max(self.peak_mb, math.ceil(usage.ru_maxrss / 1024))
 
     def kill(self) -> None:
         self.dead = True
+        self.peak_mb = max(self.peak_mb, self.max_memory_mb())
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        self.collect()
         self.process.wait()
         self.api.stop()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if not self.exited():
             self.kill()
         else:
+            self.collect()
             self.api.stop()
         self.dead = True
+        self.remove_workdir()
+
+    def remove_workdir(self) -> None:
+        if self.sandbox.kind == "fallback":
+            make_writable(self.workdir)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+EXIT_ERROR = {
+    "errorType": "Runtime.ExitError",
+    "errorMessage": "Runtime exited during the invocation",
+}

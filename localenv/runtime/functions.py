@@ -89,4 +89,5 @@ def load_function(
         log_group=deployed.log_group,
         reserved_concurrency=function.get("Concurrency", {}).get("ReservedConcurrentExecutions"),
         role=conf["Role"],
+        ephemeral_mb=int(conf.get("EphemeralStorage", {}).get("Size", 512)),
     )

@@ -52,7 +52,7 @@ def works(executable: str) -> bool:
     return result.returncode == 0
 
 
-def interpreter_for(runtime: str, warn: bool = True) -> Interpreter:
+def interpreter_for(runtime: str) -> Interpreter:
     match = RUNTIME.fullmatch(runtime)
     if match is None:
         raise BuildError(
@@ -63,19 +63,58 @@ def interpreter_for(runtime: str, warn: bool = True) -> Interpreter:
         if works(executable):
             return Interpreter(executable, version, True)
     current = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if warn:
-        print(
-            f"localenv: warning: no python{version} found for {runtime}; "
-            f"running with Python {current}",
-            file=sys.stderr,
-        )
     return Interpreter(sys.executable, current, False)
+
+
+def missing_message(runtime: str, version: str, current: str) -> str:
+    """Loud: a function on another Python passes here and may fail on AWS."""
+    return (
+        f"localenv: WARNING: no python{version} on this machine for Runtime {runtime}; "
+        f"its functions run on Python {current} instead, which is not what AWS runs. "
+        f"Install it: `pyenv install {version}` (or your system's python{version} package), "
+        "then restart `localenv up`."
+    )
+
+
+WARNINGS_FILE = "runtime-warnings.txt"
+
+
+def record_warning(directory: Path, message: str) -> None:
+    """Kept for `localenv status` and the detached `localenv up` (stderr goes to a log)."""
+    path = directory / WARNINGS_FILE
+    known = path.read_text().splitlines() if path.exists() else []
+    if message not in known:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join([*known, message]) + "\n")
+
+
+def recorded_warnings(directory: Path) -> list[str]:
+    path = directory / WARNINGS_FILE
+    return path.read_text().splitlines() if path.exists() else []
 
 
 def runtime_layer(interpreter: Interpreter, cache: Path) -> Path:
     """awslambdaric + boto3 for this interpreter's version, installed once."""
     key = hashlib.sha256(f"{interpreter.version}/{RUNTIME_PACKAGES}".encode()).hexdigest()[:12]
     target = cache / "runtime" / f"python{interpreter.version}-{key}"
-    return install_platform_wheels(
+    layer = install_platform_wheels(
         list(RUNTIME_PACKAGES), interpreter.version, target, "the runtime layer"
     )
+    compile_once(interpreter.executable, layer)
+    return layer
+
+
+def compile_once(executable: str, layer: Path) -> None:
+    """Byte-compile the layer: mounted read-only, it could never cache its .pyc files,
+    and every cold start would compile boto3 again (Lambda's runtime ships compiled)."""
+    marker = layer / ".compiled"
+    if marker.exists():
+        return
+    subprocess.run(  # noqa: S603 - the interpreter the layer is for
+        [executable, "-m", "compileall", "-q", "-j0", str(layer)],
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    layer.chmod(0o755)
+    marker.touch()

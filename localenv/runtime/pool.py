@@ -59,6 +59,8 @@ class FunctionPool:
         self.lock = threading.Lock()
         limit = config.reserved_concurrency
         self.limit = UNRESERVED_LIMIT if limit is None else limit
+        if config.debug_port is not None:
+            self.limit = min(self.limit, 1)  # one environment listens on the debug port
 
     def acquire(self) -> tuple[Environment, bool]:
         with self.lock:
@@ -97,7 +99,7 @@ class FunctionPool:
             self.release(env)
         if outcome.error.get("errorType") == RESPONSE_TOO_LARGE["errorType"]:
             # The caller gets the function error; the function's log says why.
-            line = f"{request_id} ERROR {RESPONSE_TOO_LARGE['errorMessage']}"
+            line = f"{request_id} ERROR {RESPONSE_TOO_LARGE['errorMessage']}\n"
             env.logs(self.config.log_group, env.stream, [(now_ms(), line)])
         return Invoked(outcome, request_id, cold, concurrency)
 
@@ -149,7 +151,9 @@ class Runtime:
 
     def spawn(self, config: FunctionConfig) -> Environment:
         executable, layer = self.executable_for(config.runtime)
-        return Environment(config, executable, layer, self.base_env, self.logs)
+        env = Environment(config, executable, layer, self.base_env, self.logs)
+        env.start()
+        return env
 
     def configure(self, configs: list[FunctionConfig]) -> None:
         """Use these function configurations; environments of changed functions are recycled."""

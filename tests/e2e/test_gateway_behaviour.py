@@ -167,12 +167,16 @@ def test_environments_are_reused_warm_also_after_a_handled_error(
 def test_lambda_logs_start_output_end_report(url: str, stack: StackProcess) -> None:
     requests.get(f"{url}/open", timeout=30)
     messages = eventually(lambda: log_messages(stack, "echo"))
+    # Lambda's events end with a newline, REPORT with a tab and a newline; a cold start
+    # begins with INIT_START (AWS-recorded by LocalStack, test_lambda_runtimes.snapshot.json).
     assert any(
-        m.startswith("START RequestId: ") and m.endswith("Version: $LATEST") for m in messages
+        m.startswith("START RequestId: ") and m.endswith("Version: $LATEST\n") for m in messages
     )
-    assert "echo invoked" in messages
-    assert any(m.startswith("END RequestId: ") for m in messages)
+    assert "echo invoked\n" in messages
+    assert any(m.startswith("END RequestId: ") and m.endswith("\n") for m in messages)
+    assert any(m.startswith("INIT_START Runtime Version: python:3.12.") for m in messages)
     report = next(m for m in messages if m.startswith("REPORT RequestId: "))
+    assert report.endswith("\t\n")
     for field in (
         "Duration: ",
         "Billed Duration: ",
@@ -193,6 +197,10 @@ def test_function_timeout_kills_the_worker_and_logs_it(url: str, stack: StackPro
         ]
     )
     assert messages
+    # The killed worker's peak memory is reported, not 0 (read before the kill).
+    reports = [m for m in log_messages(stack, "timeout") if m.startswith("REPORT ")]
+    assert reports
+    assert all(" Max Memory Used: 0 MB" not in r for r in reports)
 
 
 def test_integration_over_its_timeout_is_504(url: str) -> None:
