@@ -602,3 +602,20 @@ def test_a_rejection_counts_once_in_total_and_once_by_reason(
         (metric,) = emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]
         assert metric == {"Name": "UploadsRejected", "Unit": "Count"}
         assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "DataProc"
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ({"path": "/dev/dataproc", "stage": "dev"}, "/dev/dataproc/ID"),
+        ({"path": "/dev/dataproc/", "stage": "dev"}, "/dev/dataproc/ID"),
+        ({"stage": "beta"}, "/beta/dataproc/ID"),
+        ({"path": "", "stage": "beta"}, "/beta/dataproc/ID"),
+        ({}, "/prod/dataproc/ID"),
+        (None, "/prod/dataproc/ID"),
+    ],
+)
+def test_location_is_the_request_path_plus_the_upload_id(
+    context: dict[str, str] | None, expected: str
+) -> None:
+    assert processor.location({"requestContext": context}, "ID") == expected
