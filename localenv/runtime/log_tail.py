@@ -45,5 +45,7 @@ class LogTap:
 
 def tail(lines: list[str]) -> str:
     """The base64 of the last 4 KB of the log, as X-Amz-Log-Result carries it."""
-    text = "".join(line + "\n" for line in lines).encode()
+    # Lambda's log events carry their own line end (REPORT ends in "\t\n"): the tail is
+    # the events as written, one after the other.
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode()
     return base64.b64encode(text[-TAIL_BYTES:]).decode()
