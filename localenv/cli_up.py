@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -189,7 +190,11 @@ def cmd_down(args: argparse.Namespace) -> int:
         say("localenv is not running")
         return 0
     if not record.embedded:
-        deleted = stack.destroy(options_from(args), record.endpoint_url, record.emulator_id)
+        # The stack the running `up` deployed, whatever `down`'s own defaults say.
+        options = dataclasses.replace(
+            options_from(args), stack_name=record.stack_name, region=record.region
+        )
+        deleted = stack.destroy(options, record.endpoint_url, record.emulator_id)
         say(f"deleted {len(deleted)} resources from {record.endpoint_url}")
     os.kill(record.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
