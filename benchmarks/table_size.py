@@ -78,7 +78,7 @@ def measure(
     with requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {token}"
         session.headers["Content-Type"] = "text/plain"
-        created = session.post(url, data=b"the upload every GET reads\n", timeout=60)
+        created = session.post(url, data=f"read by every GET {uuid.uuid4()}\n".encode(), timeout=60)
         created.raise_for_status()
         location = urljoin(url, created.headers["Location"])
         for size in sizes:
