@@ -18,7 +18,10 @@ from typing import Any
 from localenv import emulator
 
 FUNCTIONS = ("authorizer", "processor", "reader")
-ROLE = "arn:aws:iam::123456789012:role/bench"
+TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
 
 
 def import_moto_server_s() -> float:
@@ -52,13 +55,15 @@ def raw_deploy_s(zip_path: Path) -> float:
         url = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
         create_table(session.client("dynamodb", endpoint_url=url))
+        iam = session.client("iam", endpoint_url=url)
+        role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
         awslambda = session.client("lambda", endpoint_url=url)
         code = zip_path.read_bytes()
         for name in FUNCTIONS:
             awslambda.create_function(
                 FunctionName=name,
                 Runtime="python3.12",
-                Role=ROLE,
+                Role=role,
                 Handler=f"handlers.{name}.handler",
                 Code={"ZipFile": code},
             )
