@@ -53,15 +53,18 @@ def raw_deploy_s(zip_path: Path) -> float:
     try:
         session = emulator.session("us-east-1")
         url = f"http://127.0.0.1:{port}"
+        suffix = uuid.uuid4().hex[:8]  # moto's state is this process's: names must be new
         started = time.perf_counter()
-        create_table(session.client("dynamodb", endpoint_url=url))
+        create_table(session.client("dynamodb", endpoint_url=url), f"bench-{suffix}")
         iam = session.client("iam", endpoint_url=url)
-        role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        role = iam.create_role(RoleName=f"bench-{suffix}", AssumeRolePolicyDocument=TRUST)["Role"][
+            "Arn"
+        ]
         awslambda = session.client("lambda", endpoint_url=url)
         code = zip_path.read_bytes()
         for name in FUNCTIONS:
             awslambda.create_function(
-                FunctionName=name,
+                FunctionName=f"{name}-{suffix}",
                 Runtime="python3.12",
                 Role=role,
                 Handler=f"handlers.{name}.handler",
@@ -78,11 +81,11 @@ def emulator_port() -> int:
     return free_port()
 
 
-def create_table(dynamodb: Any) -> None:
+def create_table(dynamodb: Any, name: str) -> None:
     keys = [("pk", "HASH"), ("sk", "RANGE")]
     index = [("gsi1pk", "HASH"), ("gsi1sk", "RANGE")]
     dynamodb.create_table(
-        TableName="bench",
+        TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n, _ in keys + index],
         KeySchema=[{"AttributeName": n, "KeyType": k} for n, k in keys],

@@ -200,12 +200,16 @@ def main() -> int:
         results.update(measure_overhead(root, base / "s3", args.requests))
         results.update(floors.start_floor(root / "build" / "lambda" / "functions.zip"))
     results.update(edge_overhead.measure(max(1000, args.requests)))
+    chart_or_report(results, args)
+    return 0
+
+
+def chart_or_report(results: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         report.print_table(results)
     chart.write(results, args.chart)
-    return 0
 
 
 def measure_stack(
