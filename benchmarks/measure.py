@@ -1,9 +1,11 @@
 """Measure the local stack: start-up, latency, throughput, write cost, import time.
 
-    python benchmarks/measure.py [--requests 300]
+    python benchmarks/measure.py [--requests 300] [--json] [--chart PATH]
 
-Everything is measured in one run on this machine and printed as a table (and
-as JSON with --json). Nothing here is asserted: the numbers are reported.
+Everything is measured in one run on this machine, each figure next to its floor
+measured in the same run, and printed as a table (as JSON with --json); a PNG
+chart is written (needs the ``bench`` extra). Nothing here is asserted: the
+numbers are reported.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import edge_overhead  # noqa: E402
+from benchmarks import chart, edge_overhead, floors, report, table_size  # noqa: E402
 from handlers.records import build_upload, chunk_item, meta_item, write_units  # noqa: E402
 from handlers.storage import to_attributes  # noqa: E402
 from handlers.text_rules import Limits, parse_lines  # noqa: E402
@@ -175,6 +177,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--sample", type=int, default=50, help="requests per table size")
+    parser.add_argument("--chart", type=Path, default=ROOT / "benchmarks" / "measure.png")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as base_name:
@@ -188,16 +192,24 @@ def main() -> int:
         results["up_warm_cache_s"] = warm_up
         try:
             measure_stack(outputs, started, args.requests, results)
+            results["floor_put_item_p50_ms"] = floors.put_item_p50_ms(outputs, args.requests)
+            results["table_size"] = table_size.measure(outputs, token(outputs), args.sample)
             results["import_ms"] = import_times(root)
         finally:
             localenv(root, base / "s2", "down")
         results.update(measure_overhead(root, base / "s3", args.requests))
+        results.update(floors.start_floor(root / "build" / "lambda" / "functions.zip"))
     results.update(edge_overhead.measure(max(1000, args.requests)))
+    chart_or_report(results, args)
+    return 0
+
+
+def chart_or_report(results: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print_table(results)
-    return 0
+        report.print_table(results)
+    chart.write(results, args.chart)
 
 
 def measure_stack(
@@ -227,6 +239,7 @@ def measure_stack(
         "http_lines_per_s": raw["lines"] / (ms / 1000),
         "http_mib_per_s": mib / (ms / 1000),
         "batch_lines_per_s": raw["lines"] / raw["batch_seconds"],
+        "http_vs_batch": raw["batch_seconds"] / (ms / 1000),
         "put_per_line_lines_per_s": raw["lines"] / raw["put_seconds"],
         "write_units_per_mib": raw["write_units"] / mib,
         "floor_units_per_mib": raw["floor_units"] / mib,
@@ -252,59 +265,6 @@ def measure_overhead(root: Path, state: Path, count: int) -> dict[str, Any]:
         "warm_echo_p50_ms": percentile(samples, 50),
         "warm_echo_p99_ms": percentile(samples, 99),
     }
-
-
-def print_table(results: dict[str, Any]) -> None:
-    ingest = results["ingest"]
-    rows = [
-        ("localenv up --detach to ready, empty build cache", f"{results['up_cold_cache_s']:.2f} s"),
-        ("localenv up --detach to ready, warm cache", f"{results['up_warm_cache_s']:.2f} s"),
-        ("up to first 201 (warm cache)", f"{results['up_to_first_201_s']:.2f} s"),
-        (
-            "cold first request (authorizer + processor cold)",
-            f"{results['cold_first_request_ms']:.0f} ms",
-        ),
-        (
-            "warm one-line upload p50 / p99",
-            f"{results['warm_upload_p50_ms']:.1f} / {results['warm_upload_p99_ms']:.1f} ms",
-        ),
-        ("uploads/s, one client", f"{results['uploads_per_s_one_client']:.0f}"),
-        (
-            "warm gateway+runtime round trip (echo) p50 / p99",
-            f"{results['warm_echo_p50_ms']:.1f} / {results['warm_echo_p99_ms']:.1f} ms",
-        ),
-        (
-            "AWS call (GetItem) p50: moto directly / edge+IAM, embedded / edge, forwarding",
-            f"{results['edge_direct_moto_p50_ms']:.2f} / {results['edge_embedded_p50_ms']:.2f} / "
-            f"{results['edge_forwarding_p50_ms']:.2f} ms",
-        ),
-        (
-            "edge's added latency per AWS call p50: embedded / forwarding",
-            f"{results['edge_overhead_embedded_p50_ms']:+.2f} / "
-            f"{results['edge_overhead_forwarding_p50_ms']:+.2f} ms",
-        ),
-        (
-            f"ingest {ingest['bytes'] / 1048576:.2f} MiB, {ingest['lines']} lines over HTTP",
-            f"{ingest['http_lines_per_s']:.0f} lines/s, {ingest['http_mib_per_s']:.2f} MiB/s",
-        ),
-        (
-            "same items, raw BatchWriteItem into the emulator",
-            f"{ingest['batch_lines_per_s']:.0f} lines/s",
-        ),
-        ("same lines, one PutItem per line", f"{ingest['put_per_line_lines_per_s']:.0f} lines/s"),
-        (
-            "write units per MiB: packed / floor / one item per line",
-            f"{ingest['write_units_per_mib']:.0f} / {ingest['floor_units_per_mib']:.0f} / "
-            f"{ingest['per_line_write_units_per_mib']:.0f}",
-        ),
-    ]
-    rows += [
-        (f"cold import handlers.{k} (python3.12)", f"{v:.0f} ms")
-        for k, v in results["import_ms"].items()
-    ]
-    width = max(len(r[0]) for r in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
 
 
 if __name__ == "__main__":

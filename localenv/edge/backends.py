@@ -36,6 +36,9 @@ class MotoBackend:
             create_backend_app,
         )
 
+        from localenv import moto_query_index  # noqa: PLC0415 - patches moto, loads it
+
+        moto_query_index.apply()  # a query reads one partition, not the whole table
         self.app = DomainDispatcherApplication(create_backend_app)
 
     def environ(self, raw: RawRequest) -> dict[str, Any]:

@@ -1,0 +1,16 @@
+"""``python -m localenv.moto_server``: moto's server with the harness's query patch.
+
+The ``moto-process`` backend runs moto in a process of its own; this wrapper
+applies ``localenv.moto_query_index`` there too, so a query costs the same
+whichever backend runs it, then hands over to moto's own command line.
+"""
+
+from __future__ import annotations
+
+from moto.server import main
+
+from localenv import moto_query_index
+
+if __name__ == "__main__":
+    moto_query_index.apply()
+    main()
