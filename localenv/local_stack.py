@@ -21,7 +21,7 @@ from localenv import build, emulator, stack
 from localenv.deployer import DeployResult
 from localenv.edge.calls import RawRequest
 from localenv.edge.errors import EdgeResponse
-from localenv.edge.faults import FaultBook
+from localenv.edge.faults import FaultBook, control_routes
 from localenv.edge.lambda_invoke import InvokeSlot
 from localenv.edge.server import Interceptor, Observer
 from localenv.errors import LocalenvError, aws_call_errors
@@ -96,6 +96,7 @@ class LocalStack:
             worker_environment(self.emulator.endpoint_url, options.region),
         )
         self.api.debug = self.run.debug
+        self.api.control.routes.update(control_routes(self.faults))
         self.emulator.interceptors, self.emulator.observers = self.edge_chain()
         self.record = RunRecord(
             os.getpid(),

@@ -151,3 +151,48 @@ class FaultBook:
         if call.operation != "BatchWriteItem":
             return None, False
         return dynamodb_faults.partial_batch_write(call, rule.fraction, self.forward)
+
+
+DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m)?")
+UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
+
+
+def seconds(text: str) -> float:
+    """``60s``, ``500ms``, ``2m`` or a plain number of seconds."""
+    match = DURATION.fullmatch(text.strip())
+    if match is None:
+        raise FaultRuleError(f"--for takes e.g. 60s, 500ms or 2m, got {text!r}")
+    return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+
+
+def kind_of(query: dict[str, str]) -> FaultKind:
+    given = [kind for kind in FaultKind if query.get(kind.value)]
+    if len(given) != 1:
+        raise FaultRuleError("a rule takes exactly one of --error, --unprocessed, --latency-ms")
+    return given[0]
+
+
+def rule_from(query: dict[str, str]) -> FaultRule:
+    """A rule from the control server's query (the CLI's flags, by name)."""
+    if not query.get("service"):
+        raise FaultRuleError("a rule needs --service")
+    duration = query.get("for")
+    return FaultRule(
+        query["service"],
+        kind_of(query),
+        query.get("operation") or None,
+        query.get("error") or None,
+        float(query.get("unprocessed") or 0),
+        int(query.get("latency") or 0),
+        float(query.get("rate") or 1),
+        seconds(duration) if duration else None,
+    )
+
+
+def control_routes(faults: FaultBook) -> dict[tuple[str, str], Callable[[dict[str, str]], Any]]:
+    """The control server's routes for ``localenv faults`` and the pytest fixture."""
+    return {
+        ("POST", "/faults"): lambda query: faults.add(rule_from(query)),
+        ("GET", "/faults"): lambda _query: faults.rules_now(),
+        ("POST", "/faults/clear"): lambda _query: faults.clear(),
+    }

@@ -14,7 +14,14 @@ from botocore.parsers import create_parser
 from localenv.edge.calls import AwsCall, RawRequest, Signer, parse
 from localenv.edge.dynamodb_faults import UnknownFaultError
 from localenv.edge.errors import EdgeResponse
-from localenv.edge.faults import FaultBook, FaultKind, FaultRule, FaultRuleError
+from localenv.edge.faults import (
+    FaultBook,
+    FaultKind,
+    FaultRule,
+    FaultRuleError,
+    control_routes,
+    rule_from,
+)
 from tests.unit.test_iam_edge import sdk_request
 
 DYNAMODB = botocore.session.get_session().get_service_model("dynamodb")
@@ -34,6 +41,7 @@ class Emulator:
 def sdk_parse(operation: str, answer: EdgeResponse) -> dict[str, Any]:
     response = {"status_code": answer.status, "headers": dict(answer.headers), "body": answer.body}
     shape = DYNAMODB.operation_model(operation).output_shape
+    assert shape is not None
     parsed: dict[str, Any] = create_parser("json").parse(response, shape)
     return parsed
 
@@ -150,3 +158,28 @@ def test_a_rule_the_edge_cannot_inject_is_refused(rule: FaultRule) -> None:
     faults, _ = book()
     with pytest.raises((FaultRuleError, UnknownFaultError)):
         faults.add(rule)
+
+
+def test_the_control_routes_add_list_and_clear_rules() -> None:
+    faults, _ = book()
+    routes = control_routes(faults)
+    query = {"service": "dynamodb", "operation": "PutItem", "error": "InternalServerError"}
+    added = routes[("POST", "/faults")]({**query, "rate": "0.5", "for": "60s"})
+    assert (added["kind"], added["rate"], added["duration"]) == ("error", 0.5, 60.0)
+    assert [r["id"] for r in routes[("GET", "/faults")]({})] == [added["id"]]
+    assert [r["id"] for r in routes[("POST", "/faults/clear")]({})] == [added["id"]]
+    assert faults.rules_now() == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"error": "InternalServerError"},
+        {"service": "dynamodb"},
+        {"service": "dynamodb", "error": "InternalServerError", "latency": "5"},
+        {"service": "dynamodb", "latency": "5", "for": "soon"},
+    ],
+)
+def test_a_malformed_rule_is_refused(query: dict[str, str]) -> None:
+    with pytest.raises(FaultRuleError):
+        rule_from(query)
