@@ -93,6 +93,7 @@ def pause(response: requests.Response, attempt: int) -> float:
 def send(recorder: Recorder, session: requests.Session, url: str, upload: Upload) -> None:
     params = {"name": f"load-{upload.index}.txt"}
     headers = {"Content-Type": "text/plain"}
+    seen: list[str] = []
     for attempt in range(MAX_ATTEMPTS):
         response = recorder.timed(
             session, "POST", url, data=upload.body, params=params, headers=headers
@@ -102,8 +103,9 @@ def send(recorder: Recorder, session: requests.Session, url: str, upload: Upload
             return
         if response.status_code not in RETRIED:
             raise LoadError(f"upload {upload.index}: {response.status_code} {response.text}")
+        seen.append(f"{response.status_code} {response.text[:200]}")
         time.sleep(pause(response, attempt))
-    raise LoadError(f"upload {upload.index}: no success in {MAX_ATTEMPTS} attempts")
+    raise LoadError(f"upload {upload.index} ({len(upload.body)} bytes): {seen}")
 
 
 def read_back(recorder: Recorder, session: requests.Session, url: str, upload_id: str) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 
 from benchmarks.load import load_run
@@ -62,3 +63,19 @@ def test_the_fixture_throttles_the_sdk_as_dynamodb_does(
         )
     assert [rule["injected"] for rule in localenv_faults.rules()] == [1]
     client.describe_table(TableName=localenv_stack["TableName"])  # other operations go on
+
+
+def test_the_jwks_get_fails_then_hangs_then_answers(
+    localenv_faults: Faults, localenv_stack: dict[str, Any]
+) -> None:
+    url = f"{localenv_stack['AwsEndpointUrl']}/{localenv_stack['UserPoolId']}/.well-known/jwks.json"
+    localenv_faults.add(
+        "cognito-idp", operation="jwks", error="ServiceUnavailable", duration="600s"
+    )
+    assert requests.get(url, timeout=30).status_code == 503
+    assert [rule["injected"] for rule in localenv_faults.clear()] == [1]
+    localenv_faults.add("cognito-idp", operation="jwks", latency_ms=3000)
+    with pytest.raises(requests.Timeout):  # hangs past the reader's patience
+        requests.get(url, timeout=0.5)
+    localenv_faults.clear()
+    assert "keys" in requests.get(url, timeout=30).json()
