@@ -97,14 +97,25 @@ def in_parallel(clients: int, jobs: list[Any], work: Any) -> list[Any]:
         return list(pool.map(work, jobs))
 
 
-def upload_all(url: str, tokens: list[str], uploads: list[lc.Upload], rec: lc.Recorder) -> None:
-    def client(slot: int) -> None:
+def upload_all(
+    url: str, tokens: list[str], uploads: list[lc.Upload], rec: lc.Recorder
+) -> list[str]:
+    """Every upload, retried; the ones that never succeeded, with what they got."""
+
+    def client(slot: int) -> list[str]:
+        failed: list[str] = []
         with requests.Session() as session:
             session.headers["Authorization"] = f"Bearer {tokens[slot]}"
             for upload in uploads[slot :: len(tokens)]:
-                lc.send(rec, session, url, upload)
+                try:
+                    lc.send(rec, session, url, upload)
+                except lc.LoadError as exc:
+                    failed.append(str(exc))
+        return failed
 
-    in_parallel(len(tokens), list(range(len(tokens))), client)
+    return [
+        f for failed in in_parallel(len(tokens), list(range(len(tokens))), client) for f in failed
+    ]
 
 
 def check_all(url: str, tokens: list[str], uploads: list[lc.Upload], rec: lc.Recorder) -> lc.Check:
@@ -168,16 +179,19 @@ def load_run(stack: LocalStack, count: int, clients: int, seed: int = 12) -> dic
     thread = threading.Thread(target=schedule.run, daemon=True, name="faults")
     thread.start()
     try:
-        upload_all(url, tokens, uploads, rec)
+        failed = upload_all(url, tokens, uploads, rec)
     finally:
         schedule.done.set()
         thread.join()
     injected = schedule.injected()
     schedule.faults.clear()
     upload_seconds = rec.samples[-1].at if rec.samples else 0.0
-    check = check_all(url, tokens, uploads, rec)
+    stored = [u for u in uploads if u.upload_id]
+    check = check_all(url, tokens, stored, rec)
+    check.lost_lines += sum(len(u.lines) for u in uploads if not u.upload_id)
     return {
-        "uploads": len([u for u in uploads if u.upload_id]),
+        "uploads": len(stored),
+        "failed_uploads": failed,
         "lines": sum(len(u.lines) for u in uploads),
         "bytes": sum(len(u.body) for u in uploads),
         **vars(check),

@@ -22,7 +22,7 @@ import requests
 from localenv import emulator
 
 MAX_BODY = 2 * 1024 * 1024  # 2 MiB, the largest upload of the run
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 20
 RETRIED = {429, 500, 502, 503, 504}
 
 
@@ -87,25 +87,31 @@ def pause(response: requests.Response, attempt: int) -> float:
     given = response.headers.get("Retry-After")
     if given and given.isdigit():
         return float(given)
-    return min(0.05 * 2**attempt, 2.0) * random.uniform(0.5, 1.0)  # noqa: S311
+    return min(0.05 * 2**attempt, 4.0) * random.uniform(0.5, 1.0)  # noqa: S311
+
+
+def retried(recorder: Recorder, session: requests.Session, method: str, url: str, **kw: Any) -> Any:
+    """One request, retried on 429/5xx (the local runtime, like Lambda, throttles past its
+    concurrency: API Gateway's 500) with Retry-After or backoff; the last answer."""
+    seen: list[str] = []
+    for attempt in range(MAX_ATTEMPTS):
+        response = recorder.timed(session, method, url, **kw)
+        if response.status_code not in RETRIED:
+            return response
+        seen.append(f"{response.status_code} {response.text[:120]}")
+        time.sleep(pause(response, attempt))
+    raise LoadError(f"{method} {url}: {MAX_ATTEMPTS} attempts, got {seen}")
 
 
 def send(recorder: Recorder, session: requests.Session, url: str, upload: Upload) -> None:
     params = {"name": f"load-{upload.index}.txt"}
     headers = {"Content-Type": "text/plain"}
-    seen: list[str] = []
-    for attempt in range(MAX_ATTEMPTS):
-        response = recorder.timed(
-            session, "POST", url, data=upload.body, params=params, headers=headers
-        )
-        if response.status_code in {200, 201}:
-            upload.upload_id = response.json()["uploadId"]
-            return
-        if response.status_code not in RETRIED:
-            raise LoadError(f"upload {upload.index}: {response.status_code} {response.text}")
-        seen.append(f"{response.status_code} {response.text[:200]}")
-        time.sleep(pause(response, attempt))
-    raise LoadError(f"upload {upload.index} ({len(upload.body)} bytes): {seen}")
+    response = retried(
+        recorder, session, "POST", url, data=upload.body, params=params, headers=headers
+    )
+    if response.status_code not in {200, 201}:
+        raise LoadError(f"upload {upload.index}: {response.status_code} {response.text}")
+    upload.upload_id = response.json()["uploadId"]
 
 
 def read_back(recorder: Recorder, session: requests.Session, url: str, upload_id: str) -> list[str]:
@@ -113,7 +119,7 @@ def read_back(recorder: Recorder, session: requests.Session, url: str, upload_id
     cursor = ""
     while True:
         params = {"limit": "10000", **({"cursor": cursor} if cursor else {})}
-        page = recorder.timed(session, "GET", f"{url}/{upload_id}", params=params)
+        page = retried(recorder, session, "GET", f"{url}/{upload_id}", params=params)
         if page.status_code != 200:
             raise LoadError(f"read-back of {upload_id}: {page.status_code} {page.text}")
         collected += page.json()["data"]
