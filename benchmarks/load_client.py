@@ -87,7 +87,8 @@ def pause(response: requests.Response, attempt: int) -> float:
     given = response.headers.get("Retry-After")
     if given and given.isdigit():
         return float(given)
-    return min(0.05 * 2**attempt, 4.0) * random.uniform(0.5, 1.0)  # noqa: S311
+    backoff: float = min(0.05 * 2.0**attempt, 4.0)
+    return backoff * random.uniform(0.5, 1.0)  # noqa: S311
 
 
 def retried(recorder: Recorder, session: requests.Session, method: str, url: str, **kw: Any) -> Any:
