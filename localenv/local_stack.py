@@ -97,6 +97,9 @@ class LocalStack:
         )
         self.api.debug = self.run.debug
         self.api.control.routes.update(control_routes(self.faults))
+        runtime_faults = self.api.runtime.faults
+        self.api.control.routes[("POST", "/faults/runtime")] = runtime_faults.set
+        self.api.control.routes[("GET", "/faults/runtime")] = runtime_faults.view
         self.emulator.interceptors, self.emulator.observers = self.edge_chain()
         self.record = RunRecord(
             os.getpid(),

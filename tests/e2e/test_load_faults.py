@@ -16,6 +16,7 @@ import requests
 from botocore.config import Config
 
 from benchmarks.load import load_run
+from localenv import api_client
 from localenv.fault_client import Faults
 from localenv.local_stack import LocalStack, RunOptions
 from localenv.pytest_plugin import free_port
@@ -79,3 +80,22 @@ def test_the_jwks_get_fails_then_hangs_then_answers(
         requests.get(url, timeout=0.5)
     localenv_faults.clear()
     assert "keys" in requests.get(url, timeout=30).json()
+
+
+def test_runtime_faults_slow_a_cold_start_and_kill_a_worker_mid_invocation(
+    tmp_path: Path,
+) -> None:
+    options = StackOptions(
+        root=ROOT, stack_name="rtfaults", api_port=free_port(), state_dir=tmp_path
+    )
+    with LocalStack(options, RunOptions(port=free_port())) as stack:
+        faults = stack.api.runtime.faults
+        processor = next(name for name in stack.api.runtime.pools if name.endswith("-processor"))
+        faults.set({"cold_start_ms": "10", "kill_workers": "1", "function": processor})
+        first = api_client.upload(stack.outputs, b"one\ntwo\n", "killed.txt")
+        assert first.status_code == 502, first.text  # the worker died under the invocation
+        again = api_client.upload(stack.outputs, b"one\ntwo\n", "killed.txt")
+        assert again.status_code == 201, again.text  # the retry lands, once
+        view = faults.view({})
+        assert view["injected"]["worker_kill"] == 1
+        assert view["injected"]["cold_start"] >= 1
