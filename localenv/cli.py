@@ -13,6 +13,7 @@ from localenv import (
     api_client,
     build,
     cfn_deploy,
+    cli_faults,
     cli_iam,
     cli_invoke,
     cli_observe,
@@ -28,7 +29,7 @@ from localenv.workspace import read_outputs, running
 
 # Each module adds its commands (`add_commands(commands)`); a new command module is
 # one more entry here.
-COMMAND_MODULES: tuple[Any, ...] = (cli_up, cli_observe, cli_iam, cli_invoke)
+COMMAND_MODULES: tuple[Any, ...] = (cli_up, cli_observe, cli_iam, cli_invoke, cli_faults)
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:

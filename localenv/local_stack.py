@@ -21,6 +21,7 @@ from localenv import build, emulator, stack
 from localenv.deployer import DeployResult
 from localenv.edge.calls import RawRequest
 from localenv.edge.errors import EdgeResponse
+from localenv.edge.faults import FaultBook, control_routes
 from localenv.edge.lambda_invoke import InvokeSlot
 from localenv.edge.server import Interceptor, Observer
 from localenv.errors import LocalenvError, aws_call_errors
@@ -83,6 +84,7 @@ class LocalStack:
         self.clock = Clock()
         self.iam = IamGuard(self.run.iam)
         self.invoke_slot = InvokeSlot()  # Lambda's Invoke, served by the runtime once it runs
+        self.faults = FaultBook(self.forward)  # `localenv faults`, the localenv_faults fixture
         self.emulator = emulator.Emulator(self.run.host, self.run.port, self.run.backend_url)
         self.api = LocalApi(
             self.workspace,
@@ -94,6 +96,10 @@ class LocalStack:
             worker_environment(self.emulator.endpoint_url, options.region),
         )
         self.api.debug = self.run.debug
+        self.api.control.routes.update(control_routes(self.faults))
+        runtime_faults = self.api.runtime.faults
+        self.api.control.routes[("POST", "/faults/runtime")] = runtime_faults.set
+        self.api.control.routes[("GET", "/faults/runtime")] = runtime_faults.view
         self.emulator.interceptors, self.emulator.observers = self.edge_chain()
         self.record = RunRecord(
             os.getpid(),
@@ -113,6 +119,7 @@ class LocalStack:
         Wire a new interceptor (an answer served from the harness, a fault) here."""
         interceptors: list[Interceptor] = [
             self.iam.enforcer,
+            self.faults,  # after IAM: a denied call is denied, faults or not
             self.invoke_slot,
             self.api.answer_cloudwatch,
             EmulatorRepairs(self.forward),

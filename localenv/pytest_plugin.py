@@ -13,6 +13,9 @@ Fixtures:
 - ``localenv_user``: a fresh Cognito user with an access token.
 - ``localenv_token``: that user's access token.
 - ``api_client``: an HTTP client bound to ``ApiEndpoint``, sending the token.
+- ``localenv_faults``: the stack's fault rules (``localenv faults``):
+  ``localenv_faults.add("dynamodb", error="ProvisionedThroughputExceededException",
+  rate=0.3)``; cleared after the test. Needs a stack this session started.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ import pytest
 import requests
 
 from localenv import cognito_users, emulator
+from localenv.fault_client import Faults
 
 START_TIMEOUT_SECONDS = 300
+CONTROL_URL = pytest.StashKey[str]()  # the started stack's control server
 
 
 BACKENDS = ("embedded", "moto-process", "external", "attach", "compose", "localstack")
@@ -183,6 +188,10 @@ class StackProcess:
     def pid(self) -> int:
         return int(json.loads((self.state_dir / "run.json").read_text())["pid"])
 
+    @property
+    def control_url(self) -> str:
+        return str(json.loads((self.state_dir / "run.json").read_text())["control_url"])
+
     def stop(self) -> None:
         self.run(self.root, self.state_dir, "down")
 
@@ -207,6 +216,7 @@ def localenv_stack(
         f"t{uuid.uuid4().hex[:8]}",
         *extra,
     )
+    request.config.stash[CONTROL_URL] = stack.control_url
     try:
         yield stack.outputs
     finally:
@@ -227,6 +237,7 @@ def in_process_stack(
         state_dir=tmp_path_factory.mktemp("localenv"),
     )
     with LocalStack(options, RunOptions(port=free_port())) as stack:
+        request.config.stash[CONTROL_URL] = stack.record.control_url
         yield stack.outputs
 
 
@@ -282,3 +293,16 @@ class ApiClient(requests.Session):
 def api_client(localenv_stack: dict[str, Any], localenv_token: str) -> Iterator[ApiClient]:
     with ApiClient(localenv_stack["ApiEndpoint"], localenv_token) as client:
         yield client
+
+
+@pytest.fixture
+def localenv_faults(
+    request: pytest.FixtureRequest, localenv_stack: dict[str, Any]
+) -> Iterator[Faults]:
+    url = request.config.stash.get(CONTROL_URL, "")
+    if not url:
+        raise pytest.UsageError("localenv_faults needs a stack this session started, not attached")
+    faults = Faults(url)
+    faults.clear()
+    yield faults
+    faults.clear()

@@ -186,6 +186,9 @@ class Environment:
         deadline = time.monotonic() + limit
         while not self.api.first_poll.wait(0.01):
             if self.exited() or time.monotonic() > deadline:
+                # Lambda discards an environment whose runtime died during init; the
+                # next invocation gets a new one (a reused dead worker would fail forever).
+                self.dead = self.dead or self.exited()
                 return {
                     "errorType": "Runtime.ExitError",
                     "errorMessage": "Runtime exited before it was ready",

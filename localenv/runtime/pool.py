@@ -11,6 +11,7 @@ from pathlib import Path
 
 from localenv.errors import LocalenvError
 from localenv.runtime.environment import Environment, FunctionConfig, LogSink, Outcome, now_ms
+from localenv.runtime.faults import RuntimeFaults
 from localenv.runtime.runtime_api import RESPONSE_TOO_LARGE
 
 # Lambda's synchronous invocation payload limit: 6 MB, counted as 6,291,456 bytes for a
@@ -50,9 +51,15 @@ class Invoked:
 
 
 class FunctionPool:
-    def __init__(self, config: FunctionConfig, spawn: Callable[[FunctionConfig], Environment]):
+    def __init__(
+        self,
+        config: FunctionConfig,
+        spawn: Callable[[FunctionConfig], Environment],
+        faults: RuntimeFaults | None = None,
+    ):
         self.config = config
         self.spawn = spawn
+        self.faults = faults or RuntimeFaults()
         self.idle: list[Environment] = []
         self.busy: set[Environment] = set()
         self.starting = 0
@@ -72,6 +79,7 @@ class FunctionPool:
                 raise ThrottledError(f"{self.config.name}: {self.limit} environments busy")
             self.starting += 1  # hold the slot while the environment starts
         try:
+            self.faults.slow_cold_start(self.config.name)
             env = self.spawn(self.config)
         finally:
             with self.lock:
@@ -93,6 +101,7 @@ class FunctionPool:
         env, cold = self.acquire()
         with self.lock:
             concurrency = len(self.busy)
+        self.faults.kill_during(self.config.name, env.pid)
         try:
             outcome = env.invoke(payload, request_id)
         finally:
@@ -139,6 +148,7 @@ class Runtime:
         self.logs = logs
         self.idle_seconds = idle_seconds
         self.pools: dict[str, FunctionPool] = {}
+        self.faults = RuntimeFaults()  # `localenv faults add --service lambda ...`
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.reaper_thread: threading.Thread | None = None
@@ -162,7 +172,7 @@ class Runtime:
             self.pools = {
                 c.name: old[c.name]
                 if c.name in old and old[c.name].config == c
-                else FunctionPool(c, self.spawn)
+                else FunctionPool(c, self.spawn, self.faults)
                 for c in configs
             }
             retired = [p for p in old.values() if p not in self.pools.values()]
