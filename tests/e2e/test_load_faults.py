@@ -37,8 +37,12 @@ def test_fifty_uploads_under_faults_lose_and_duplicate_nothing(tmp_path: Path) -
     assert summary["access_log_lines_missing"] == 0
     assert summary["report_lines_missing"] == 0
     burst = summary["burst"]
-    assert burst.get("429", 0) > 0
-    assert not [status for status in burst if status.startswith("5")]
+    # How many of the burst exceed the bucket depends on how fast this machine sends them
+    # (the bucket refills at the stage's rate): the suite asserts only what must hold --
+    # every answer is the preflight's 204 or the stage's 429, never a 5xx. The benchmark
+    # (benchmarks/load.py) reports the 429s.
+    answers = {status for status in burst if status.isdigit()}
+    assert answers <= {"204", "429"}, burst
 
 
 def dynamodb(outputs: dict[str, Any]) -> Any:
