@@ -2,7 +2,7 @@
 
 Correctness only (nothing timed): every upload read back whole, in order, once;
 every fault kind of the schedule injected; every request and invocation recorded;
-the burst's excess throttled, never a 5xx.
+the burst answered with 204 or 429, never a 5xx.
 """
 
 from __future__ import annotations
