@@ -189,13 +189,24 @@ def cmd_down(args: argparse.Namespace) -> int:
     if record is None:
         say("localenv is not running")
         return 0
-    if not record.embedded:
-        # The stack the running `up` deployed, whatever `down`'s own defaults say.
-        options = dataclasses.replace(
-            options_from(args), stack_name=record.stack_name, region=record.region
-        )
-        deleted = stack.destroy(options, record.endpoint_url, record.emulator_id)
-        say(f"deleted {len(deleted)} resources from {record.endpoint_url}")
+    try:
+        if not record.embedded:
+            destroy_external(args, record)
+    finally:
+        stop_process(workspace, record)  # whatever the teardown met, no process is left
+    return 0
+
+
+def destroy_external(args: argparse.Namespace, record: RunRecord) -> None:
+    # The stack the running `up` deployed, whatever `down`'s own defaults say.
+    options = dataclasses.replace(
+        options_from(args), stack_name=record.stack_name, region=record.region
+    )
+    deleted = stack.destroy(options, record.endpoint_url, record.emulator_id)
+    say(f"deleted {len(deleted)} resources from {record.endpoint_url}")
+
+
+def stop_process(workspace: Workspace, record: RunRecord) -> None:
     os.kill(record.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
     while alive(record.pid) and time.monotonic() < deadline:
@@ -205,7 +216,6 @@ def cmd_down(args: argparse.Namespace) -> int:
         os.killpg(record.pid, signal.SIGKILL)
     workspace.run_file.unlink(missing_ok=True)
     say(f"localenv stopped (pid {record.pid})")
-    return 0
 
 
 def reap(pid: int) -> None:
