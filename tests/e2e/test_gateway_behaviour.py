@@ -303,7 +303,11 @@ def test_stage_throttling_answers_429(url: str) -> None:
     throttled = [r for r in responses if r.status_code == 429]
     assert throttled
     assert throttled[0].text == '{"message":"Too Many Requests"}'
-    assert sum(r.status_code == 200 for r in responses) >= 40  # the burst
+    admitted = [r.status_code for r in responses if r.status_code != 429]
+    assert len(admitted) >= 40  # the bucket admits at least its burst
+    # Admitted requests reach Lambda; 16 at once may exceed the function's concurrency
+    # (a cold start takes a while), which API Gateway answers with 500.
+    assert set(admitted) <= {200, 500}
     time.sleep(1.5)  # let the bucket refill for the tests after this one
 
 
