@@ -20,3 +20,13 @@ class NoDelayHTTPServer(ThreadingHTTPServer):
         connection, address = super().get_request()
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection, address
+
+    def listen(self) -> None:
+        """Bind and listen now: servers built with ``bind_and_activate=False`` do it in
+        ``start()``, so constructing one binds nothing."""
+        try:
+            self.server_bind()
+            self.server_activate()
+        except OSError:
+            self.server_close()
+            raise

@@ -11,6 +11,20 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "cloudformation" / "template.yaml"
 
+# The actions of AWS's managed policy service-role/AmazonAPIGatewayPushToCloudWatchLogs
+# (on "*"): https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
+API_GATEWAY_LOGS_ACTIONS = frozenset(
+    {
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+    }
+)
+
 
 class CfnLoader(yaml.SafeLoader):
     """YAML loader that turns short-form intrinsics (!Ref, !Sub ...) into their long form."""

@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from localenv.http_servers import NoDelayHTTPServer
 
 Route = Callable[[dict[str, str]], Any]
 
 
-class ControlServer(ThreadingHTTPServer):
+class ControlServer(NoDelayHTTPServer):
     """Stores its routes; ``start()`` binds a free loopback port and serves."""
 
     daemon_threads = True
@@ -29,12 +31,7 @@ class ControlServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
     def start(self) -> None:
-        try:
-            self.server_bind()
-            self.server_activate()
-        except OSError:
-            self.server_close()
-            raise
+        self.listen()
         self.thread.start()
 
     def stop(self) -> None:

@@ -61,12 +61,7 @@ class RuntimeApiServer(NoDelayHTTPServer):
         return f"{host!s}:{port}"
 
     def start(self) -> None:
-        try:
-            self.server_bind()
-            self.server_activate()
-        except OSError:
-            self.server_close()
-            raise
+        self.listen()
         self.thread.start()
 
     def stop(self) -> None:

@@ -11,18 +11,8 @@ import re
 from typing import Any
 
 from localenv.packaging import DEPLOYMENT, hash_deployments
-from tests.template_model import ROOT, resources, template
+from tests.template_model import API_GATEWAY_LOGS_ACTIONS, ROOT, resources, template
 
-# The actions of AWS's managed policy service-role/AmazonAPIGatewayPushToCloudWatchLogs.
-MANAGED_LOGS_POLICY_ACTIONS = {
-    "logs:CreateLogGroup",
-    "logs:CreateLogStream",
-    "logs:DescribeLogGroups",
-    "logs:DescribeLogStreams",
-    "logs:PutLogEvents",
-    "logs:GetLogEvents",
-    "logs:FilterLogEvents",
-}
 UNRESERVED_MINIMUM = 100  # Lambda keeps at least 100 executions unreserved per account
 SMALLEST_QUOTA = 10  # new accounts may have a concurrency quota of 10
 
@@ -38,7 +28,7 @@ def test_the_account_logging_role_is_a_choice_can_create_log_groups_and_is_kept(
     (policy,) = role["Properties"]["Policies"]
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
-    assert set(statement["Action"]) == MANAGED_LOGS_POLICY_ACTIONS
+    assert set(statement["Action"]) == API_GATEWAY_LOGS_ACTIONS
     principals = [
         s["Principal"] for s in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     ]

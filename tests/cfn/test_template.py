@@ -9,20 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.template_model import ROOT, resources, template
+from tests.template_model import API_GATEWAY_LOGS_ACTIONS, ROOT, resources, template
 
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 ACCOUNT_ROLE = "ApiGatewayLogsRole"
-# AmazonAPIGatewayPushToCloudWatchLogs, AWS's managed policy for that role (on "*").
-API_GATEWAY_LOGS_ACTIONS = {
-    "logs:CreateLogGroup",
-    "logs:CreateLogStream",
-    "logs:DescribeLogGroups",
-    "logs:DescribeLogStreams",
-    "logs:PutLogEvents",
-    "logs:GetLogEvents",
-    "logs:FilterLogEvents",
-}
 FUNCTIONS = resources("AWS::Lambda::Function")
 ROLES = resources("AWS::IAM::Role")
 
