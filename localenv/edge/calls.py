@@ -60,7 +60,16 @@ class AwsCall:
 
     @property
     def protocol(self) -> str:
-        return self.model.protocol if self.model else "json"
+        """The protocol the request came in, which its answer must use: botocore speaks
+        CloudWatch as JSON (X-Amz-Target) though the service model lists CBOR first."""
+        if self.raw.header("X-Amz-Target"):
+            return "json"
+        if CBOR_PATH.fullmatch(self.raw.path):
+            return "smithy-rpc-v2-cbor"
+        model_protocol = self.model.protocol if self.model else "json"
+        if "Action" in self.params and model_protocol not in {"query", "ec2"}:
+            return "query"
+        return model_protocol
 
     @property
     def action(self) -> str:

@@ -22,7 +22,7 @@ from localenv.edge.faults import (
     control_routes,
     rule_from,
 )
-from tests.unit.test_iam_edge import sdk_request
+from tests.aws_requests import sdk_request
 
 DYNAMODB = botocore.session.get_session().get_service_model("dynamodb")
 

@@ -8,12 +8,9 @@ raises on AWS.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
-import botocore.session
 import pytest
 from botocore.parsers import create_parser
-from botocore.serialize import create_serializer
 
 from localenv.edge.calls import AwsCall, RawRequest, parse
 from localenv.edge.errors import EdgeResponse, access_denied
@@ -23,37 +20,10 @@ from localenv.iam.enforcer import Enforcer, Mode
 from localenv.iam.identities import FunctionIdentity, IdentityRegistry
 from localenv.iam.policy import parse as parse_policy
 from localenv.iam.usage import UsageLog, report
+from tests.aws_requests import BOTOCORE, protocol_of, sdk_request
 
 ACCOUNT = "123456789012"
 FUNCTION_KEY = "ASIAFUNCTION"
-SIGNING = {"cloudwatch": "monitoring"}
-BOTOCORE = botocore.session.get_session()
-
-
-def sdk_request(
-    service: str, operation: str, params: dict[str, Any], key: str = "test"
-) -> RawRequest:
-    model = BOTOCORE.get_service_model(service)
-    serialized = create_serializer(model.protocol).serialize_to_request(
-        params, model.operation_model(operation)
-    )
-    query = urlencode(serialized["query_string"], doseq=True)
-    scope = f"{key}/20260101/us-east-1/{SIGNING.get(service, service)}/aws4_request"
-    headers = {
-        **serialized["headers"],
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0",
-    }
-    body = serialized["body"]
-    if isinstance(body, dict):  # query protocol: form fields
-        body = urlencode(body, doseq=True)
-        headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
-    target = serialized["url_path"] + (f"?{query}" if query else "")
-    return RawRequest(
-        serialized["method"],
-        target,
-        tuple(headers.items()),
-        body.encode() if isinstance(body, str) else body,
-    )
 
 
 def table(name: str) -> str:
@@ -229,7 +199,7 @@ def test_a_denial_is_the_services_own_error_as_the_sdk_reads_it(
     call = parse(sdk_request(service, operation, params))
     response = access_denied(call, "User: x is not authorized")
     model = BOTOCORE.get_service_model(service)
-    parsed = create_parser(model.protocol).parse(
+    parsed = create_parser(protocol_of(service)).parse(
         {"status_code": response.status, "headers": dict(response.headers), "body": response.body},
         model.operation_model(operation).output_shape,
     )

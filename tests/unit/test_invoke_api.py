@@ -19,7 +19,8 @@ from localenv.edge.lambda_invoke import InvokeSlot, LambdaInvoke
 from localenv.runtime.environment import FunctionConfig, Outcome
 from localenv.runtime.log_tail import TAIL_BYTES, LogTap, tail
 from localenv.runtime.pool import ThrottledError
-from tests.unit.test_iam_edge import ACCOUNT, sdk_request
+from tests.aws_requests import sdk_request
+from tests.unit.test_iam_edge import ACCOUNT
 
 LAMBDA = botocore.session.get_session().get_service_model("lambda")
 REGION = "us-east-1"

@@ -8,39 +8,19 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import urlencode
 
-import botocore.session
 import pytest
 from botocore.parsers import create_parser
-from botocore.serialize import create_serializer
 
 from localenv.edge.backends import MotoBackend
 from localenv.edge.calls import RawRequest
 from localenv.edge.server import Edge
 from localenv.observe.emulator_repairs import EmulatorRepairs
-
-BOTOCORE = botocore.session.get_session()
-SIGNING = {"cloudwatch": "monitoring"}
-PROTOCOL = {"cloudwatch": "json"}  # what botocore speaks: json before CBOR and query
+from tests.aws_requests import BOTOCORE, PROTOCOL, sdk_request
 
 
 def request(service: str, operation: str, params: dict[str, Any]) -> RawRequest:
-    model = BOTOCORE.get_service_model(service)
-    serialized = create_serializer(PROTOCOL.get(service, model.protocol)).serialize_to_request(
-        params, model.operation_model(operation)
-    )
-    scope = f"test/20261129/us-east-1/{SIGNING.get(service, service)}/aws4_request"
-    headers = {
-        **serialized["headers"],
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0",
-    }
-    body = serialized["body"]
-    if isinstance(body, dict):  # query protocol: form fields
-        body = urlencode(body, doseq=True)
-        headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
-    encoded = body.encode() if isinstance(body, str) else body
-    return RawRequest(serialized["method"], serialized["url_path"], tuple(headers.items()), encoded)
+    return sdk_request(service, operation, params)
 
 
 class Sdk:
