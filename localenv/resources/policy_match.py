@@ -1,13 +1,12 @@
-"""The smallest IAM policy evaluation the deploy checks need: Allow/Deny with wildcards.
+"""The deploy checks' questions to IAM, answered by the harness's one IAM evaluator
+(``localenv/iam``): may this role do this action on this resource, does this trust
+policy let this service assume the role.
 
-IAM's order: an explicit Deny wins, then an Allow, else the request is denied.
-``Action``/``NotAction`` and ``Resource``/``NotResource`` match with ``*`` and
-``?``; actions case-insensitively.
+A check's request carries no condition keys: a statement whose condition needs one
+is evaluated as IAM evaluates a request without it (a missing key does not match,
+``...IfExists`` does). Policy features the evaluator does not handle (policy
+variables, unknown operators) are refused loudly, as at the edge.
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
-
-Statements with a ``Condition`` are not evaluated here: they never allow (a
-check then fails or warns and says so) and they never deny. Kept apart, in one
-module, to be replaced by the full evaluator.
 """
 
 from __future__ import annotations
@@ -16,7 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from localenv.gateway.permissions import as_list, pattern
+from localenv.gateway.permissions import as_list
+from localenv.iam import evaluator, policy
+from localenv.iam.matching import action_matches
 
 Verdict = Literal["allowed", "denied", "not allowed"]
 
@@ -27,30 +28,14 @@ class Request:
     resource: str
 
 
-def matches_any(globs: Iterable[Any], value: str, fold: bool = False) -> bool:
-    if fold:
-        return any(pattern(str(g).lower()).match(value.lower()) for g in globs)
-    return any(pattern(str(g)).match(value) for g in globs)
-
-
-def applies(statement: Mapping[str, Any], request: Request) -> bool:
-    if "Condition" in statement:
-        return False
-    if "NotAction" in statement:
-        action_ok = not matches_any(as_list(statement["NotAction"]), request.action, fold=True)
-    else:
-        action_ok = matches_any(as_list(statement.get("Action", [])), request.action, fold=True)
-    if "NotResource" in statement:
-        return action_ok and not matches_any(as_list(statement["NotResource"]), request.resource)
-    return action_ok and matches_any(as_list(statement.get("Resource", [])), request.resource)
-
-
 def evaluate(documents: Iterable[Mapping[str, Any]], request: Request) -> Verdict:
-    statements = [s for d in documents for s in as_list(d.get("Statement", []))]
-    effects = {s.get("Effect") for s in statements if applies(s, request)}
-    if "Deny" in effects:
-        return "denied"
-    return "allowed" if "Allow" in effects else "not allowed"
+    policies = [policy.parse(f"#{n}", dict(d)) for n, d in enumerate(documents, 1)]
+    decision = evaluator.evaluate(
+        evaluator.IamRequest(request.action, (request.resource,), {}), policies
+    )
+    if decision.allowed:
+        return "allowed"
+    return "denied" if decision.verdict is evaluator.Verdict.EXPLICIT_DENY else "not allowed"
 
 
 def trusts(document: Mapping[str, Any], service: str) -> bool:
@@ -58,7 +43,8 @@ def trusts(document: Mapping[str, Any], service: str) -> bool:
     for statement in as_list(document.get("Statement", [])):
         principal = statement.get("Principal")
         services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
-        assume = matches_any(as_list(statement.get("Action", [])), "sts:AssumeRole", fold=True)
+        actions = as_list(statement.get("Action", []))
+        assume = any(action_matches(str(a), "sts:AssumeRole") for a in actions)
         if statement.get("Effect") == "Allow" and service in services and assume:
             return True
     return False

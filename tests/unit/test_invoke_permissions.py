@@ -81,12 +81,18 @@ def test_any_method_is_the_star_verb_in_its_arn() -> None:
     assert arn == f"{API}/prod/*/{{proxy+}}"
 
 
-def test_policy_match_explicit_deny_wins_and_conditions_never_allow() -> None:
+def test_policy_match_explicit_deny_wins_and_unmet_conditions_do_not_allow() -> None:
     allow = {"Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}
     deny = {"Statement": [{"Effect": "Deny", "Action": "logs:PutLogEvents", "Resource": "*"}]}
     conditional = {
         "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {}}}
+            {
+                "Effect": "Allow",
+                "Action": "*",
+                "Resource": "*",
+                # A key the deploy check's request does not carry: IAM does not match it.
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+            }
         ]
     }
     put = policy_match.Request("logs:PutLogEvents", "arn:aws:logs:us-east-1:1:log-group:g")
