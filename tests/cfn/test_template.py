@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,20 @@ def test_processor_writes_only_and_reader_reads_only_and_authorizer_touches_no_d
     assert processor == {"dynamodb:PutItem", "dynamodb:BatchWriteItem"}
     assert reader == {"dynamodb:GetItem", "dynamodb:Query"}
     assert authorizer == set()
+
+
+# Of DynamoDB's item actions only Query and Scan address an index; an index ARN beside
+# any other action is a grant that never matches a request (and hides a missing one).
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+INDEX_ACTIONS = {"dynamodb:Query", "dynamodb:Scan"}
+
+
+def test_index_arns_are_granted_only_to_actions_that_address_an_index() -> None:
+    for name, role in ROLES.items():
+        for statement in statements(role):
+            resources_ = [json.dumps(r) for r in as_list(statement["Resource"])]
+            if any("/index/" in r for r in resources_):
+                assert set(as_list(statement["Action"])) <= INDEX_ACTIONS, name
 
 
 def test_every_non_options_method_uses_the_authorizer() -> None:
