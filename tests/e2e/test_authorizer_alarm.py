@@ -17,9 +17,9 @@ import requests
 
 from handlers.tokens import JWKS_REFETCH_SECONDS
 from localenv.pytest_plugin import StackProcess
+from tests.e2e.stacks import running
 from tests.e2e.test_alarms import Subscriber, client, states
 from tests.jwks_server import JwksServer, serving
-from tests.template_model import ROOT
 from tests.token_factory import SigningKey, access_claims, jwks
 
 LIVE_KEY = SigningKey("live-key")
@@ -40,8 +40,7 @@ def auth_stack(
     localenv_backend_args: list[str],
     jwks_server: JwksServer,
 ) -> Iterator[StackProcess]:
-    process = StackProcess.start(
-        ROOT,
+    with running(
         tmp_path_factory.mktemp("authorizer-alarm"),
         "--stack-name",
         "ae",
@@ -50,11 +49,8 @@ def auth_stack(
         "--parameter",
         f"JwksUrl={jwks_server.url}",
         *localenv_backend_args,
-    )
-    try:
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def control(stack: StackProcess) -> str:

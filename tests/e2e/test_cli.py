@@ -11,6 +11,7 @@ from pathlib import Path
 
 from localenv.workspace import alive
 from tests.e2e.conftest import copy_project
+from tests.e2e.stacks import children_of
 from tests.template_model import ROOT
 
 
@@ -28,19 +29,6 @@ def localenv(state: Path, *args: str, check: bool = True) -> subprocess.Complete
         check=check,
         timeout=180,
     )
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def test_up_detach_token_outputs_down_leaves_no_process(tmp_path: Path) -> None:

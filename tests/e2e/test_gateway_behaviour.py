@@ -16,7 +16,7 @@ import requests
 from localenv import emulator
 from localenv.pytest_plugin import StackProcess
 from localenv.workspace import alive
-from tests.e2e.test_cli import children_of
+from tests.e2e.stacks import children_of, running
 from tests.template_model import ROOT
 
 TEMPLATE = Path(__file__).parent / "stack" / "template.yaml"
@@ -26,19 +26,15 @@ TEMPLATE = Path(__file__).parent / "stack" / "template.yaml"
 def stack(
     tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
 ) -> Iterator[StackProcess]:
-    process = StackProcess.start(
-        ROOT,
+    with running(
         tmp_path_factory.mktemp("gw"),
         "--template",
         str(TEMPLATE),
         "--stack-name",
         "gw",
         *localenv_backend_args,
-    )
-    try:
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ import requests
 from localenv import emulator, stack
 from localenv.intrinsics import UnsupportedError
 from localenv.pytest_plugin import StackProcess
+from tests.e2e.stacks import running
 from tests.template_model import ROOT
 
 TEMPLATE = Path(__file__).parent / "probe_stack" / "template.yaml"
@@ -31,19 +32,15 @@ PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n\x00\xff").decode()
 def probe(
     tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
 ) -> Iterator[StackProcess]:
-    process = StackProcess.start(
-        ROOT,
+    with running(
         tmp_path_factory.mktemp("probe"),
         "--template",
         str(TEMPLATE),
         "--stack-name",
         "probe",
         *localenv_backend_args,
-    )
-    try:
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,27 +8,23 @@ import pytest
 import requests
 
 from localenv.pytest_plugin import StackProcess
+from tests.e2e.stacks import running
 from tests.e2e.test_gateway_behaviour import TEMPLATE, eventually, log_messages
-from tests.template_model import ROOT
 
 
 @pytest.fixture(scope="module")
 def stack(
     tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
 ) -> Iterator[StackProcess]:
-    process = StackProcess.start(
-        ROOT,
+    with running(
         tmp_path_factory.mktemp("limits"),
         "--template",
         str(TEMPLATE),
         "--stack-name",
         "limits",
         *localenv_backend_args,
-    )
-    try:
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def test_a_response_over_6291556_bytes_is_a_502_and_the_functions_log_says_why(

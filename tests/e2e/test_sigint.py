@@ -12,6 +12,7 @@ from pathlib import Path
 
 from localenv.pytest_plugin import free_port
 from localenv.workspace import alive
+from tests.e2e.stacks import children_of
 from tests.template_model import ROOT
 
 DEMO_DONE = "  GET "  # the demo's last line: warm environments wait on their Runtime API
@@ -24,19 +25,6 @@ def wait_for(condition_met: object, seconds: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"{what} within {seconds} s")
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def test_ctrl_c_on_foreground_up_exits_0_with_no_traceback(tmp_path: Path) -> None:
