@@ -15,6 +15,8 @@ from typing import Any
 
 from localenv.gateway.errors import TEMPLATE_VARIABLE
 from localenv.gateway.permissions import InvokePermissions
+from localenv.gateway.resource_policy import ResourcePolicy
+from localenv.gateway.resource_policy import parse as parse_policy
 from localenv.intrinsics import UnsupportedError
 
 FUNCTION_IN_URI = re.compile(
@@ -88,6 +90,7 @@ class ApiModel:
     # Functions' resource-based policies; a function without one is never invoked.
     permissions: InvokePermissions = field(default_factory=lambda: InvokePermissions({}))
     deployment_id: str = ""
+    resource_policy: ResourcePolicy | None = None
 
     @property
     def functions(self) -> set[str]:
@@ -131,7 +134,17 @@ def load(
         access_log_format=access.get("format", ""),
         access_log_destination=access.get("destinationArn", ""),
         deployment_id=str(stage_info.get("deploymentId", "")),
+        resource_policy=resource_policy(snapshot.get("policy"), api_id, region, account_id),
     )
+
+
+def resource_policy(
+    document: str | None, api_id: str, region: str, account_id: str
+) -> ResourcePolicy | None:
+    if not document:
+        return None
+    api_arn = f"arn:aws:execute-api:{region}:{account_id}:{api_id}"
+    return parse_policy(document, api_arn, f"API {api_id}")
 
 
 def authorizer(raw: dict[str, Any]) -> Authorizer:

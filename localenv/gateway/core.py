@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from localenv.gateway import events, inbound, permissions, routing
+from localenv.gateway import events, inbound, permissions, resource_policy, routing
 from localenv.gateway.api_model import ApiModel, Authorizer, Method
 from localenv.gateway.authorization import Authorization, Invoker, ResultCache
 from localenv.gateway.errors import GatewayError, GatewayFailure, error_response
@@ -68,10 +68,10 @@ class Gateway:
         try:
             response = self.dispatch(request, ids, notes, trace_id)
         except GatewayFailure as failure:
-            response = error_response(self.model, failure.error, ids.request_id)
+            response = error_response(self.model, failure.error, ids.request_id, failure.message)
             notes.integration_ms = failure.integration_ms
             # $context.error.message; a local refusal says why (AWS says it in execution logs).
-            message = failure.error.message
+            message = failure.message or failure.error.message
             notes.error_message = f"{message}: {failure.reason}" if failure.reason else message
         response.headers += [
             ("x-amzn-RequestId", ids.request_id),
@@ -108,6 +108,7 @@ class Gateway:
             ids.extended_request_id,
             ids.time,
         )
+        self.check_resource_policy(request, method)
         authorizer_context = self.authorize(ctx)
         notes.principal_id = str((authorizer_context or {}).get("principalId", ""))
         if method.mock is not None:
@@ -133,6 +134,18 @@ class Gateway:
     def method_of(self, resource_path: str, verb: str) -> Method | None:
         methods = self.model.methods
         return methods.get((resource_path, verb)) or methods.get((resource_path, "ANY"))
+
+    def check_resource_policy(self, request: Request, method: Method) -> None:
+        """The API's resource policy, before the authorizer (resource_policy.py)."""
+        policy = self.model.resource_policy
+        if policy is None:
+            return
+        arn = events.method_arn(self.model, request)
+        keys = resource_policy.context(request, self.clock())
+        verdict = resource_policy.verdict(policy, arn, keys)
+        refused = resource_policy.refusal(verdict, arn, method.authorizer is not None)
+        if refused is not None:
+            raise GatewayFailure(GatewayError.EXPLICIT_DENY, message=refused)
 
     def authorize(self, ctx: events.EventContext) -> dict[str, Any] | None:
         authorizer = ctx.method.authorizer

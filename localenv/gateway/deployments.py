@@ -7,7 +7,7 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-deployments.
 
 ``capture(api_id, deployment_id)`` records the API's definition (resources and
 methods with their integrations, authorizers, binary media types, gateway
-responses) when a deployment is created, in the stack's state directory, so a
+responses, the resource policy) when a deployment is created, in the stack's state directory, so a
 restart serves the same deployment. The deployer captures the deployments it
 creates; deployments created by anyone else are found by ``DeploymentWatcher``
 (one ``GetDeployments`` a second), the one place to replace once an AWS-facing
@@ -41,6 +41,9 @@ def definition(apigateway: Any, api_id: str) -> Definition:
     return {
         "name": api["name"],
         "binaryMediaTypes": sorted(api.get("binaryMediaTypes") or []),
+        # A changed resource policy takes effect with the next deployment:
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-create-attach.html
+        "policy": api.get("policy") or None,
         "resources": {r["path"]: r["id"] for r in resources},
         "methods": methods,
         "authorizers": {

@@ -117,11 +117,21 @@ class GatewayError(enum.Enum):
 
 
 class GatewayFailure(Exception):  # noqa: N818 - carries a canned response, like AWS's
-    def __init__(self, error: GatewayError, integration_ms: float | None = None, reason: str = ""):
+    """``message``: the text of a refusal whose body names the request (an IAM-style
+    denial), instead of the error's fixed one."""
+
+    def __init__(
+        self,
+        error: GatewayError,
+        integration_ms: float | None = None,
+        reason: str = "",
+        message: str | None = None,
+    ):
         super().__init__(error.name)
         self.error = error
         self.integration_ms = integration_ms
         self.reason = reason
+        self.message = message
 
 
 # The $context variables a gateway response template may use (see api_model.custom_response).
@@ -130,7 +140,9 @@ TEMPLATE_VARIABLE = re.compile(
 )
 
 
-def error_response(model: ApiModel, error: GatewayError, request_id: str) -> Response:
+def error_response(
+    model: ApiModel, error: GatewayError, request_id: str, message: str | None = None
+) -> Response:
     """The canned response, with the API's GatewayResponse (status, headers, template) for
     its type, else for DEFAULT_4XX/5XX, as API Gateway picks them.
     https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
@@ -139,18 +151,24 @@ def error_response(model: ApiModel, error: GatewayError, request_id: str) -> Res
     if custom is None:
         custom = model.gateway_responses.get(error.default_type)
     headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", error.error_type)]
+    body = error.body if message is None else denial_body(message)
     if custom is None:
-        return Response(error.status, headers, error.body)
-    body = error.body
+        return Response(error.status, headers, body)
     if custom.template is not None:
-        body = render(custom.template, error, request_id).encode()
+        body = render(custom.template, error, request_id, message).encode()
     return Response(custom.status or error.status, headers + list(custom.headers.items()), body)
 
 
-def render(template: str, error: GatewayError, request_id: str) -> str:
+def denial_body(message: str) -> bytes:
+    """An IAM-style denial: ``Message`` capitalised, as the explicit deny above."""
+    return json.dumps({"Message": message}, separators=(",", ":")).encode()
+
+
+def render(template: str, error: GatewayError, request_id: str, message: str | None) -> str:
+    text = error.message if message is None else message
     values = {
-        "error.messageString": json.dumps(error.message),
-        "error.message": error.message,
+        "error.messageString": json.dumps(text),
+        "error.message": text,
         "error.responseType": error.response_type,
         "requestId": request_id,
     }

@@ -94,7 +94,10 @@ def split_operator(name: str) -> tuple[str, str, bool]:
 
 
 def parse_conditions(
-    block: Mapping[str, Any], where: str, error: type[Exception]
+    block: Mapping[str, Any],
+    where: str,
+    error: type[Exception],
+    supplied: frozenset[str] = SUPPLIED_KEYS,
 ) -> tuple[Condition, ...]:
     parsed = []
     for name, keys in block.items():
@@ -102,7 +105,7 @@ def parse_conditions(
         if base != "Null" and base not in POSITIVE and base not in NEGATED:
             raise error(f"{where}: condition operator {name} is not evaluated locally")
         for key, values in keys.items():
-            if key.lower() not in SUPPLIED_KEYS:
+            if key.lower() not in supplied:
                 raise error(f"{where}: condition key {key} is not supplied by local requests")
             listed = values if isinstance(values, list) else [values]
             if any("${" in str(v) for v in listed):

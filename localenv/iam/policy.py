@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from localenv.errors import LocalenvError
-from localenv.iam.conditions import Condition, parse_conditions
+from localenv.iam.conditions import SUPPLIED_KEYS, Condition, parse_conditions
 
 
 class PolicyError(LocalenvError):
@@ -64,7 +64,10 @@ def one_of(raw: dict[str, Any], key: str, where: str) -> tuple[tuple[str, ...], 
     return values, negated
 
 
-def parse_statement(raw: dict[str, Any], where: str) -> Statement:
+def parse_statement(
+    raw: dict[str, Any], where: str, supplied: frozenset[str] = SUPPLIED_KEYS
+) -> Statement:
+    """One statement; ``supplied``: the condition keys the requests it will judge carry."""
     unknown = set(raw) - STATEMENT_KEYS
     if unknown:
         raise PolicyError(
@@ -80,7 +83,7 @@ def parse_statement(raw: dict[str, Any], where: str) -> Statement:
         actions_negated,
         resources,
         resources_negated,
-        parse_conditions(raw.get("Condition", {}), where, PolicyError),
+        parse_conditions(raw.get("Condition", {}), where, PolicyError, supplied),
     )
 
 

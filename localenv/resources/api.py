@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from localenv.gateway import deployments
+from localenv.gateway import deployments, resource_policy
 from localenv.intrinsics import UnsupportedError
 from localenv.resources.base import (
     DeployContext,
@@ -50,9 +50,14 @@ class RestApi(Provisioner):
     )
     no_local_effect = {
         "EndpointConfiguration": "stored; the local API is served on loopback",
-        "Policy": "stored; resource policies are not evaluated by the local gateway",
         "MinimumCompressionSize": "stored; the local gateway does not compress",
     }
+
+    def check(self, where: str, props: Mapping[str, Any]) -> None:
+        if "Policy" in props:
+            # The gateway evaluates the policy on every request (gateway/resource_policy.py):
+            # what it could not evaluate is refused now, before anything is created.
+            resource_policy.parse(props["Policy"], "arn:aws:execute-api:*:*:*", where)
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         client = ctx.client("apigateway")

@@ -145,3 +145,44 @@ def test_api_changes_are_served_only_after_a_new_deployment(running: StackProces
     assert served(running, "GET") == 403  # the deleted method is gone too
     status = StackProcess.run(running.root, running.state_dir, "status").stdout
     assert "undeployed" not in status
+
+
+# Every local caller is 127.0.0.1: a policy denying it uploads on AWS from that address.
+DENY_LOCAL_UPLOADS = """\
+      Policy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: "*"
+            Action: execute-api:Invoke
+            Resource: execute-api:/*
+          - Effect: Deny
+            Principal: "*"
+            Action: execute-api:Invoke
+            Resource: execute-api:/*/POST/*
+            Condition: {IpAddress: {aws:SourceIp: 127.0.0.1/32}}
+"""
+
+
+def with_api_policy(text: str) -> str:
+    media_types = "      BinaryMediaTypes: [text/plain]\n"
+    assert text.count(media_types) == 1
+    return text.replace(media_types, media_types + DENY_LOCAL_UPLOADS)
+
+
+@pytest.mark.parametrize("running", [with_api_policy], indirect=True)
+def test_the_apis_resource_policy_denies_before_the_authorizer(running: StackProcess) -> None:
+    response = upload(running)
+    assert response.status_code == 403
+    message = response.json()["Message"]
+    assert message.startswith(
+        "User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:"
+    )
+    assert message.endswith("/prod/POST/dataproc with an explicit deny in a resource-based policy")
+    token = new_user(running.outputs).token
+    listing = requests.get(
+        running.outputs["ApiEndpoint"], headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert listing.status_code == 200  # GET: allowed, then decided by the authorizer
+    [line] = [entry for entry in access_log(running, 2) if entry["httpMethod"] == "POST"]
+    assert line["status"] == "403"
