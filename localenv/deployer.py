@@ -194,12 +194,20 @@ def check_resource(name: str, resource: Any) -> None:
         raise TemplateError(f"{name} (line {line}): missing required {sorted(missing)}")
 
 
-def check_provisioners(planned: Mapping[str, preview.Planned]) -> None:
+def check_provisioners(planned: Mapping[str, preview.Planned]) -> list[str]:
     """Each provisioner's own refusals (what the local stack cannot honour), before the
-    first resource is created."""
+    first resource is created. Returns the properties stored with no local effect."""
+    stored_only = []
     for resource in planned.values():
         if resource.props is not None:
-            PROVISIONERS[resource.type].check(resource.where, resource.props)
+            provisioner = PROVISIONERS[resource.type]
+            provisioner.check(resource.where, resource.props)
+            stored_only += [
+                f"{resource.logical_id}.{prop}"
+                for prop in provisioner.no_local_effect
+                if prop in resource.props
+            ]
+    return stored_only
 
 
 def digest(kind: str, props: Any) -> str:
@@ -264,7 +272,12 @@ class Deployer:
         replace, update = self.plan(order, active, graph)
         # AWS's own refusals, before the first resource is created or deleted.
         planned = preview.preview(self.ctx, self.scope, order, active)
-        check_provisioners(planned)
+        stored_only = check_provisioners(planned)
+        if stored_only:
+            self.ctx.progress(
+                "NOTE: stored with no local effect (localenv/ARCHITECTURE.md, "
+                f"'Accepted, but no local effect'): {', '.join(stored_only)}"
+            )
         checks.run(self.ctx, planned, self.state.resources)
         removed = [n for n in self.state.resources if n not in active]
         deleted = self.delete_old(

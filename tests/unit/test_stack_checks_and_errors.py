@@ -85,6 +85,20 @@ def test_provisioner_checks_refuse_unknown_integration_keys_and_method_settings(
         check_provisioners(plan(stage))
 
 
+def test_properties_with_no_local_effect_are_named_and_a_policy_is_checked_at_deploy() -> None:
+    api = planned("Api", "AWS::ApiGateway::RestApi", {"Name": "a", "MinimumCompressionSize": 5})
+    table = planned("Table", "AWS::DynamoDB::Table", {"TableClass": "STANDARD"})
+    assert check_provisioners(plan(api, table)) == [
+        "Api.MinimumCompressionSize",
+        "Table.TableClass",
+    ]
+    org = {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}
+    policy = {"Statement": [statement | {"Condition": org}]}
+    with pytest.raises(UnsupportedError, match=r"Api \(AWS::ApiGateway::RestApi.*PrincipalOrgID"):
+        check_provisioners(plan(planned("Api", "AWS::ApiGateway::RestApi", {"Policy": policy})))
+
+
 @pytest.mark.parametrize(
     "error",
     [
