@@ -156,10 +156,18 @@ class LocalApi:
             interpreters.record_warning(self.workspace.directory, message)
         return interpreter.executable, interpreters.runtime_layer(interpreter, self.cache)
 
-    def invoke(self, function: str, payload: bytes, request_id: str | None = None) -> Outcome:
+    def invoke(
+        self,
+        function: str,
+        payload: bytes,
+        request_id: str | None = None,
+        debug_port: int | None = None,
+    ) -> Outcome:
+        """Run the function in the stack's runtime (the gateway's integrations, the edge's
+        Invoke); ``debug_port``: in a one-off environment under debugpy."""
         metrics = self.observers.metrics
         try:
-            invoked = self.runtime.invoke(function, payload, request_id)
+            invoked = self.runtime.invoke(function, payload, request_id, debug_port)
         except ThrottledError:
             metrics.lambda_throttle(function)
             raise
