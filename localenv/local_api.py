@@ -45,7 +45,7 @@ class NotStartedError(LocalenvError):
 @dataclass(frozen=True)
 class Observers:
     """Where function output, request metrics and alarms go (built when the stack starts:
-    they hold the emulator's clients and their own sender threads)."""
+    they hold the emulator's clients; ``LocalApi.start`` starts their sender threads)."""
 
     logs: LogShipper
     metrics: MetricPublisher
@@ -301,6 +301,8 @@ class LocalApi:
     def start(self, ctx: DeployContext, emulator_id: str, alarm_interval: float = 60.0) -> None:
         self.context, self.emulator_id = ctx, emulator_id
         self.parts = self.build_observers(ctx)
+        self.parts.logs.start()
+        self.parts.metrics.start()
         self.runtime.start()
         self.load()
         self.observers.lambda_invoke.start()
