@@ -29,7 +29,7 @@ from localenv.edge.lambda_invoke import DEBUG_PORT_HEADER
 from localenv.gateway import api_model, deployments, permissions
 from localenv.gateway.requests import Request
 from localenv.runtime import debugger
-from localenv.runtime.environment import Outcome
+from localenv.runtime.environment import Outcome, OutcomeKind
 from localenv.runtime.pool import ThrottledError
 from localenv.stack import served_api
 from localenv.workspace import RunRecord, Workspace, read_outputs, running
@@ -126,8 +126,8 @@ def edge_invoker(client: Any) -> Callable[[str, bytes], Outcome]:
             raise ThrottledError(str(exc)) from exc
         body = answer["Payload"].read()
         if "FunctionError" in answer:
-            return Outcome("function_error", error=json.loads(body))
-        return Outcome("ok", payload=body)
+            return Outcome(OutcomeKind.FUNCTION_ERROR, error=json.loads(body))
+        return Outcome(OutcomeKind.OK, payload=body)
 
     return invoke
 

@@ -26,7 +26,7 @@ from localenv.edge import lambda_errors as errors
 from localenv.edge.calls import AwsCall
 from localenv.edge.errors import EdgeResponse
 from localenv.runtime.async_invoke import AsyncQueue
-from localenv.runtime.environment import FunctionConfig, Outcome
+from localenv.runtime.environment import FunctionConfig, Outcome, OutcomeKind
 from localenv.runtime.log_tail import LogTap, tail
 from localenv.runtime.pool import PAYLOAD_LIMIT_BYTES, RequestTooLargeError, ThrottledError
 
@@ -134,13 +134,13 @@ def checked_payload(payload: bytes, limit: int) -> bytes:
 def error_payload(outcome: Outcome, request_id: str, timeout: float) -> dict[str, object]:
     """What Invoke returns for a failed invocation (recorded from AWS by LocalStack:
     tests/aws/services/lambda_/test_lambda.snapshot.json, "test_lambda_invoke_with_timeout")."""
-    if outcome.kind == "timeout":
+    if outcome.kind is OutcomeKind.TIMEOUT:
         return {
             "errorType": "Sandbox.Timedout",
             "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
             f"{timeout:.2f} seconds",
         }
-    if outcome.kind == "crash":
+    if outcome.kind is OutcomeKind.CRASH:
         message = outcome.error.get("errorMessage", "Runtime exited")
         return {
             "errorType": outcome.error.get("errorType", "Runtime.ExitError"),
@@ -216,7 +216,7 @@ class LambdaInvoke:
         ]
         if request.tail:
             headers.append(("X-Amz-Log-Result", tail(lines)))
-        if outcome.kind == "ok":
+        if outcome.kind is OutcomeKind.OK:
             return EdgeResponse(200, tuple(headers), outcome.payload)
         headers.append(("X-Amz-Function-Error", "Unhandled"))
         body = error_payload(outcome, request_id, config.timeout)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from localenv.gateway.api_model import Authorizer
-from localenv.gateway.errors import GatewayError
+from localenv.gateway.errors import GatewayError, GatewayFailure
 from localenv.gateway.permissions import as_list, pattern
 from localenv.gateway.requests import Request
-from localenv.runtime.environment import Outcome
+from localenv.runtime.environment import Outcome, OutcomeKind
 from localenv.runtime.pool import ThrottledError
 
 
@@ -135,25 +135,29 @@ class Authorization:
             # API Gateway cannot invoke the authorizer: 500, the authorizer's configuration error.
             return Decision(GatewayError.AUTHORIZER_FAILURE, reason=refused)
         if output is None:
-            called = self.call(authorizer, event)
-            if isinstance(called, GatewayError):
-                return Decision(called)
-            output = called
+            try:
+                output = self.call(authorizer, event)
+            except GatewayFailure as failure:
+                return Decision(failure.error, reason=failure.reason)
             if caching:
                 self.cache.put(key, output, authorizer.ttl_seconds)
         return evaluate(output, event["methodArn"])
 
-    def call(self, authorizer: Authorizer, event: dict[str, Any]) -> dict[str, Any] | GatewayError:
+    def call(self, authorizer: Authorizer, event: dict[str, Any]) -> dict[str, Any]:
+        """The authorizer's output; raises GatewayFailure with API Gateway's answer when the
+        function says Unauthorized (401) or fails in any other way (500)."""
         self.invocations += 1
         try:
             outcome = self.invoke(authorizer.function, json.dumps(event).encode())
         except ThrottledError:
-            return GatewayError.AUTHORIZER_FAILURE
-        if outcome.kind == "function_error" and outcome.error.get("errorMessage") == "Unauthorized":
-            return GatewayError.UNAUTHORIZED
-        if outcome.kind != "ok":
-            return GatewayError.AUTHORIZER_FAILURE
+            raise GatewayFailure(GatewayError.AUTHORIZER_FAILURE) from None
+        # The function raising exactly `Unauthorized` is API Gateway's 401; any other failure 500.
+        said_unauthorized = outcome.error.get("errorMessage") == "Unauthorized"
+        if outcome.kind is OutcomeKind.FUNCTION_ERROR and said_unauthorized:
+            raise GatewayFailure(GatewayError.UNAUTHORIZED)
+        if outcome.kind is not OutcomeKind.OK:
+            raise GatewayFailure(GatewayError.AUTHORIZER_FAILURE)
         try:
             return validate(outcome.payload)
         except AuthorizerOutputError:
-            return GatewayError.AUTHORIZER_FAILURE
+            raise GatewayFailure(GatewayError.AUTHORIZER_FAILURE) from None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from localenv.observe.clock import Clock
+from localenv.runtime.environment import OutcomeKind
 
 Dimensions = tuple[tuple[str, str], ...]
 PUT_BATCH = 500  # PutMetricData takes up to 1,000 datums per call
@@ -129,12 +130,12 @@ class MetricPublisher:
         )
 
     def lambda_invocation(
-        self, function: str, kind: str, duration_ms: float, concurrent: int
+        self, function: str, kind: OutcomeKind, duration_ms: float, concurrent: int
     ) -> None:
         dims = {"FunctionName": function}
         self.record("AWS/Lambda", "Invocations", 1, "Count", dims)
         # Errors counts function errors and timeouts (and crashes), as Lambda does.
-        self.record("AWS/Lambda", "Errors", 0 if kind == "ok" else 1, "Count", dims)
+        self.record("AWS/Lambda", "Errors", 0 if kind is OutcomeKind.OK else 1, "Count", dims)
         self.record("AWS/Lambda", "Duration", duration_ms, "Milliseconds", dims)
         self.record("AWS/Lambda", "ConcurrentExecutions", concurrent, "Count", dims)
 

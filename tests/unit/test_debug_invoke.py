@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from localenv.runtime import debugger
-from localenv.runtime.environment import FunctionConfig, Outcome
+from localenv.runtime.environment import FunctionConfig, Outcome, OutcomeKind
 from localenv.runtime.pool import FunctionPool, ThrottledError
 
 
@@ -39,7 +39,7 @@ class FakeEnvironment:
         self.stream = "s"
 
     def invoke(self, payload: bytes, _request_id: str) -> Outcome:
-        return Outcome("ok", payload=payload)
+        return Outcome(OutcomeKind.OK, payload=payload)
 
     def stop(self) -> None:
         self.stopped = self.dead = True

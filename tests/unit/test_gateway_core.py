@@ -25,7 +25,7 @@ from localenv.gateway.permissions import InvokePermissions
 from localenv.gateway.requests import Request
 from localenv.gateway.throttling import TokenBucket
 from localenv.gateway.trace import Trace
-from localenv.runtime.environment import Outcome
+from localenv.runtime.environment import Outcome, OutcomeKind
 
 AUTH = Authorizer("a1", "REQUEST", "auth-fn", ("method.request.header.Authorization",), 300)
 
@@ -88,7 +88,7 @@ class FakeLambda:
         self.calls.append((function, event))
         if function == "auth-fn":
             if self.authorizer_output == "Unauthorized":
-                return Outcome("function_error", error={"errorMessage": "Unauthorized"})
+                return Outcome(OutcomeKind.FUNCTION_ERROR, error={"errorMessage": "Unauthorized"})
             output = self.authorizer_output or {
                 "principalId": "u1",
                 "policyDocument": {
@@ -103,9 +103,9 @@ class FakeLambda:
                 },
                 "context": {"sub": "u1"},
             }
-            return Outcome("ok", payload=json.dumps(output).encode())
+            return Outcome(OutcomeKind.OK, payload=json.dumps(output).encode())
         output = self.app_output or {"statusCode": 200, "body": json.dumps(event)}
-        return Outcome("ok", payload=json.dumps(output).encode())
+        return Outcome(OutcomeKind.OK, payload=json.dumps(output).encode())
 
 
 def request(

@@ -17,7 +17,7 @@ from requests.structures import CaseInsensitiveDict
 
 from localenv.edge.calls import RawRequest, parse
 from localenv.edge.lambda_invoke import DEBUG_PORT_HEADER, InvokeSlot, LambdaInvoke
-from localenv.runtime.environment import FunctionConfig, Outcome
+from localenv.runtime.environment import FunctionConfig, Outcome, OutcomeKind
 from localenv.runtime.log_tail import TAIL_BYTES, LogTap, tail
 from localenv.runtime.pool import ThrottledError
 from tests.aws_requests import sdk_request
@@ -69,10 +69,12 @@ class FakeRuntime:
         lines = [f"START RequestId: {request_id} Version: $LATEST", f"END RequestId: {request_id}"]
         self.tap("/aws/lambda/" + function, "s", [(0, line) for line in lines])
         if function == "fail":
-            return Outcome("function_error", error={"errorMessage": "boom", "errorType": "E"})
+            return Outcome(
+                OutcomeKind.FUNCTION_ERROR, error={"errorMessage": "boom", "errorType": "E"}
+            )
         if function == "slow":
-            return Outcome("timeout")
-        return Outcome("ok", payload=payload)
+            return Outcome(OutcomeKind.TIMEOUT)
+        return Outcome(OutcomeKind.OK, payload=payload)
 
 
 @pytest.fixture
