@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 from localenv.gateway.api_model import Authorizer
 from localenv.gateway.errors import GatewayError, GatewayFailure
-from localenv.gateway.permissions import as_list, pattern
+from localenv.gateway.permissions import as_list
 from localenv.gateway.requests import Request
+from localenv.iam.matching import action_matches, glob
 from localenv.runtime.environment import Outcome, OutcomeKind
 from localenv.runtime.pool import ThrottledError
 
@@ -59,10 +60,13 @@ def identity_values(authorizer: Authorizer, request: Request) -> tuple[str, ...]
 
 
 def statement_matches(statement: Mapping[str, Any], method_arn: str) -> bool:
+    # IAM's wildcards (iam/matching.py): actions case-insensitive; `*` in a resource is any
+    # run of characters, newlines included, so a cached Allow for prod/*/* covers a path
+    # with %0A. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
     actions = as_list(statement.get("Action", []))
-    if not any(pattern(str(a).lower()).match("execute-api:invoke") for a in actions):
+    if not any(action_matches(str(a), "execute-api:Invoke") for a in actions):
         return False
-    return any(pattern(str(r)).match(method_arn) for r in as_list(statement.get("Resource", [])))
+    return any(glob(str(r), method_arn) for r in as_list(statement.get("Resource", [])))
 
 
 def validate(payload: bytes) -> dict[str, Any]:

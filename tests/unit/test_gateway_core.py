@@ -19,12 +19,13 @@ from localenv.gateway.api_model import (
     Throttle,
     function_name,
 )
-from localenv.gateway.authorization import evaluate, pattern, validate
+from localenv.gateway.authorization import evaluate, validate
 from localenv.gateway.core import Gateway, MalformedProxyResponseError, proxy_response
 from localenv.gateway.permissions import InvokePermissions
 from localenv.gateway.requests import Request
 from localenv.gateway.throttling import TokenBucket
 from localenv.gateway.trace import Trace
+from localenv.iam.matching import glob
 from localenv.runtime.environment import Outcome, OutcomeKind
 
 AUTH = Authorizer("a1", "REQUEST", "auth-fn", ("method.request.header.Authorization",), 300)
@@ -256,8 +257,8 @@ def test_policy_evaluation_explicit_deny_wins_and_wildcards_match() -> None:
         evaluate({"principalId": "p", "policyDocument": {"Statement": other}}, arn).error.name
         == "IMPLICIT_DENY"
     )  # type: ignore[union-attr]
-    assert pattern("a?c*").match("abcdef")
-    assert not pattern("a?c").match("abcd")
+    assert glob("a?c*", "abcdef")
+    assert not glob("a?c", "abcd")
 
 
 @pytest.mark.parametrize(
