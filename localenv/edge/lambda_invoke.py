@@ -25,6 +25,7 @@ from typing import Protocol
 from localenv.edge import lambda_errors as errors
 from localenv.edge.calls import AwsCall
 from localenv.edge.errors import EdgeResponse
+from localenv.errors import LocalenvError
 from localenv.runtime.async_invoke import AsyncQueue
 from localenv.runtime.environment import FunctionConfig, Outcome, OutcomeKind
 from localenv.runtime.log_tail import LogTap, tail
@@ -209,6 +210,8 @@ class LambdaInvoke:
             raise errors.too_large(PAYLOAD_LIMIT_BYTES) from exc
         except KeyError as exc:  # the stack was reloaded without this function meanwhile
             raise errors.not_found(config.arn) from exc
+        except LocalenvError as exc:  # the harness could not run it (e.g. no debugpy to install)
+            raise errors.not_running(f"{config.name} could not run: {exc}") from exc
         headers = [
             ("Content-Type", "application/json"),
             ("x-amzn-RequestId", request_id),

@@ -15,6 +15,7 @@ import pytest
 from botocore.parsers import create_parser
 from requests.structures import CaseInsensitiveDict
 
+from localenv.build import BuildError
 from localenv.edge.calls import RawRequest, parse
 from localenv.edge.lambda_invoke import DEBUG_PORT_HEADER, InvokeSlot, LambdaInvoke
 from localenv.runtime.environment import FunctionConfig, Outcome, OutcomeKind
@@ -323,3 +324,18 @@ def test_a_bad_debug_port_or_an_asynchronous_debug_invoke_is_refused(
     assert dict(refused.headers)["x-amzn-ErrorType"] == "InvalidParameterValueException"
     assert DEBUG_PORT_HEADER.encode() in refused.body
     assert runtime.calls == []
+
+
+def test_a_harness_failure_to_run_the_function_is_a_service_exception(
+    runtime: FakeRuntime,
+) -> None:
+    def cannot_run(
+        _function: str, _payload: bytes, _request_id: str, _debug_port: int | None = None
+    ) -> Outcome:
+        raise BuildError("pip could not install debugpy==1.8.22: no network")
+
+    api = LambdaInvoke(lambda: FUNCTIONS, cannot_run, runtime.tap, REGION, ACCOUNT)
+    answer = api(parse(with_debug_port("5891", FunctionName="echo", Payload=b"{}")))
+    assert answer is not None and answer.status == 500
+    assert dict(answer.headers)["x-amzn-ErrorType"] == "ServiceException"
+    assert b"echo could not run: pip could not install debugpy" in answer.body
