@@ -2,7 +2,9 @@
 events the gateway would send it.
 
 ``invoke`` calls Lambda's Invoke at the stack's AWS endpoint (served by the
-stack's runtime), as ``aws lambda invoke`` does; ``events`` runs a request
+stack's runtime), as ``aws lambda invoke`` does; with ``--debug-port`` it adds the
+harness's debug header, and the runtime runs that invocation in a one-off environment
+under debugpy (runtime/debugger.py, the code path of ``up --debug``); ``events`` runs a request
 through the gateway's own code over the served deployment and prints the event
 it builds, with the authorizer run for real for a real user's token.
 """
@@ -23,9 +25,11 @@ from botocore.config import Config
 from localenv import cognito_users, emulator, sample_events
 from localenv.console import CliError, say, workspace_of
 from localenv.deployer import StackState
+from localenv.edge.lambda_invoke import DEBUG_PORT_HEADER
 from localenv.gateway import api_model, deployments, permissions
 from localenv.gateway.requests import Request
-from localenv.runtime.environment import Outcome
+from localenv.runtime import debugger
+from localenv.runtime.environment import Outcome, OutcomeKind
 from localenv.runtime.pool import ThrottledError
 from localenv.stack import served_api
 from localenv.workspace import RunRecord, Workspace, read_outputs, running
@@ -33,6 +37,7 @@ from localenv.workspace import RunRecord, Workspace, read_outputs, running
 # Lambda's longest function timeout is 15 minutes: wait that long for an answer.
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 READ_TIMEOUT_SECONDS = 15 * 60 + 30
+DEBUG_READ_TIMEOUT_SECONDS = debugger.NO_TIMEOUT_MS / 1000
 
 
 def running_record(workspace: Workspace) -> RunRecord:
@@ -42,12 +47,27 @@ def running_record(workspace: Workspace) -> RunRecord:
     return record
 
 
-def lambda_client(record: RunRecord) -> Any:
+def lambda_client(record: RunRecord, debug_port: int | None = None) -> Any:
     # One attempt: a throttle or an error is the answer the developer wants to see.
-    config = Config(read_timeout=READ_TIMEOUT_SECONDS, retries={"total_max_attempts": 1})
-    return emulator.session(record.region).client(
+    # Under a debugger the function has no timeout: wait as long as the person debugging.
+    read_timeout = READ_TIMEOUT_SECONDS if debug_port is None else DEBUG_READ_TIMEOUT_SECONDS
+    config = Config(read_timeout=read_timeout, retries={"total_max_attempts": 1})
+    client = emulator.session(record.region).client(
         "lambda", endpoint_url=record.endpoint_url, config=config
     )
+    if debug_port is not None:
+        client.meta.events.register("before-sign.lambda.Invoke", debug_header(debug_port))
+    return client
+
+
+def debug_header(port: int) -> Callable[..., None]:
+    """Ask the stack's Invoke to run this invocation under debugpy (a header of the harness's:
+    localenv/edge/lambda_invoke.py)."""
+
+    def add(request: Any, **_kwargs: Any) -> None:
+        request.headers[DEBUG_PORT_HEADER] = str(port)
+
+    return add
 
 
 def function_name(workspace: Workspace, record: RunRecord, ref: str) -> str:
@@ -71,15 +91,29 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     """The payload on stdout, the function's log (START ... REPORT) on stderr."""
     workspace = workspace_of(args)
     record = running_record(workspace)
-    answer = lambda_client(record).invoke(
-        FunctionName=function_name(workspace, record, args.function),
-        Payload=read_source(args.event, b"{}"),
-        LogType="Tail",
+    name = function_name(workspace, record, args.function)
+    payload = read_source(args.event, b"{}")
+    if args.debug_port is not None:
+        announce_debugging(name, args.debug_port)
+    answer = lambda_client(record, args.debug_port).invoke(
+        FunctionName=name, Payload=payload, LogType="Tail"
     )
     sys.stderr.write(base64.b64decode(answer.get("LogResult", "")).decode("utf-8", "replace"))
     sys.stderr.flush()
     say(answer["Payload"].read().decode("utf-8", "replace"))
     return 1 if "FunctionError" in answer else 0
+
+
+def announce_debugging(function: str, port: int) -> None:
+    try:
+        debugger.check_port_free(port)
+    except debugger.DebugPortInUseError as exc:
+        raise CliError(str(exc)) from exc
+    sys.stderr.write(
+        f"localenv: {function} runs under debugpy on 127.0.0.1:{port}: attach a debugger "
+        "(it waits for one; the function's timeout is lifted)\n"
+    )
+    sys.stderr.flush()
 
 
 def edge_invoker(client: Any) -> Callable[[str, bytes], Outcome]:
@@ -92,8 +126,8 @@ def edge_invoker(client: Any) -> Callable[[str, bytes], Outcome]:
             raise ThrottledError(str(exc)) from exc
         body = answer["Payload"].read()
         if "FunctionError" in answer:
-            return Outcome("function_error", error=json.loads(body))
-        return Outcome("ok", payload=body)
+            return Outcome(OutcomeKind.FUNCTION_ERROR, error=json.loads(body))
+        return Outcome(OutcomeKind.OK, payload=body)
 
     return invoke
 
@@ -167,12 +201,24 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a port: {text!r}")
+    return int(text)
+
+
 def add_commands(commands: Any) -> None:
     invoke = commands.add_parser(
         "invoke", help="invoke one function (logical id or name) with an event, like SAM"
     )
     invoke.add_argument("function", help="logical id in the template, function name or ARN")
     invoke.add_argument("--event", metavar="FILE", help="the event (JSON); - reads stdin")
+    invoke.add_argument(
+        "--debug-port",
+        type=port_number,
+        metavar="PORT",
+        help="run the invocation under debugpy on 127.0.0.1:PORT, waiting for a client",
+    )
     invoke.set_defaults(run=cmd_invoke)
     events = commands.add_parser(
         "events", help="the event the gateway builds for a request (proxy or authorizer)"

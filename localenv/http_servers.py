@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
-from http.server import ThreadingHTTPServer
-from typing import Any
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
 
 
 class NoDelayHTTPServer(ThreadingHTTPServer):
@@ -30,3 +32,41 @@ class NoDelayHTTPServer(ThreadingHTTPServer):
         except OSError:
             self.server_close()
             raise
+
+
+class ServedHTTPServer(NoDelayHTTPServer):
+    """A server in moto's ThreadedMotoServer shape: the constructor stores its address and
+    handler (binds nothing); ``start()`` binds, listens and serves on a thread, returning
+    once it accepts connections; ``stop()`` stops serving and closes; a context manager."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
+        super().__init__(address, handler, bind_and_activate=False)
+        self.thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    def start(self) -> None:
+        self.listen()  # connections queue from here on, before the loop runs
+        self.thread = threading.Thread(
+            target=self.serve_forever, daemon=True, name=type(self).__name__
+        )
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread is not None and self.thread.is_alive():
+            self.shutdown()  # waits for a serve_forever loop, so only for a running one
+        self.server_close()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -45,7 +45,7 @@ class NotStartedError(LocalenvError):
 @dataclass(frozen=True)
 class Observers:
     """Where function output, request metrics and alarms go (built when the stack starts:
-    they hold the emulator's clients and their own sender threads)."""
+    they hold the emulator's clients; ``LocalApi.start`` starts their sender threads)."""
 
     logs: LogShipper
     metrics: MetricPublisher
@@ -156,10 +156,18 @@ class LocalApi:
             interpreters.record_warning(self.workspace.directory, message)
         return interpreter.executable, interpreters.runtime_layer(interpreter, self.cache)
 
-    def invoke(self, function: str, payload: bytes, request_id: str | None = None) -> Outcome:
+    def invoke(
+        self,
+        function: str,
+        payload: bytes,
+        request_id: str | None = None,
+        debug_port: int | None = None,
+    ) -> Outcome:
+        """Run the function in the stack's runtime (the gateway's integrations, the edge's
+        Invoke); ``debug_port``: in a one-off environment under debugpy."""
         metrics = self.observers.metrics
         try:
-            invoked = self.runtime.invoke(function, payload, request_id)
+            invoked = self.runtime.invoke(function, payload, request_id, debug_port)
         except ThrottledError:
             metrics.lambda_throttle(function)
             raise
@@ -293,6 +301,8 @@ class LocalApi:
     def start(self, ctx: DeployContext, emulator_id: str, alarm_interval: float = 60.0) -> None:
         self.context, self.emulator_id = ctx, emulator_id
         self.parts = self.build_observers(ctx)
+        self.parts.logs.start()
+        self.parts.metrics.start()
         self.runtime.start()
         self.load()
         self.observers.lambda_invoke.start()

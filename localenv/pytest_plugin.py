@@ -88,9 +88,15 @@ def backend(config: pytest.Config) -> str:
 
 
 class MotoProcess:
-    """moto's server in a process of its own: the wiring any external emulator uses."""
+    """moto's server in a process of its own: the wiring any external emulator uses.
+    The constructor stores nothing yet; ``start()`` picks a free port, spawns it and returns
+    once it answers at ``url``."""
 
     def __init__(self) -> None:
+        self.url = ""
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(  # noqa: S603 - this interpreter running moto
@@ -110,8 +116,9 @@ class MotoProcess:
                 return
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +131,7 @@ def localenv_backend_args(request: pytest.FixtureRequest) -> Iterator[list[str]]
         yield ["--endpoint-url", str(request.config.getoption("--localenv-endpoint"))]
     elif chosen == "moto-process":
         server = MotoProcess()
+        server.start()
         try:
             yield ["--endpoint-url", server.url]
         finally:

@@ -17,7 +17,7 @@ from typing import Any
 from localenv.gateway.api_model import ApiModel
 from localenv.gateway.core import Gateway
 from localenv.gateway.requests import Request, Response
-from localenv.runtime.environment import Outcome
+from localenv.runtime.environment import Outcome, OutcomeKind
 
 # What the integration "returns" once its event is captured: a valid proxy response.
 CAPTURED = json.dumps({"statusCode": 200, "body": ""}).encode()
@@ -60,7 +60,7 @@ class Capture:
         if authorizer and self.kind is EventKind.PROXY:
             return self.authorize(function, payload)
         self.event = event
-        return Outcome("ok", payload=DENY if authorizer else CAPTURED)
+        return Outcome(OutcomeKind.OK, payload=DENY if authorizer else CAPTURED)
 
 
 def generate(

@@ -6,6 +6,10 @@ runtime (the one the gateway uses), so the edge answers ``Invoke`` for them
 itself: same environments, same concurrency limits, same logs and metrics.
 A function the stack does not run is refused loudly, never forwarded.
 https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+
+One header is the harness's own, not AWS's: ``X-Localenv-Debug-Port: PORT`` (sent by
+``localenv invoke --debug-port``) runs a ``RequestResponse`` invocation in a one-off
+environment under debugpy listening on 127.0.0.1:PORT (see runtime/debugger.py).
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from localenv.edge import lambda_errors as errors
 from localenv.edge.calls import AwsCall
 from localenv.edge.errors import EdgeResponse
-from localenv.runtime.async_invoke import AsyncInvoker, AsyncQueue
-from localenv.runtime.environment import FunctionConfig, Outcome
+from localenv.errors import LocalenvError
+from localenv.runtime.async_invoke import AsyncQueue
+from localenv.runtime.environment import FunctionConfig, Outcome, OutcomeKind
 from localenv.runtime.log_tail import LogTap, tail
 from localenv.runtime.pool import PAYLOAD_LIMIT_BYTES, RequestTooLargeError, ThrottledError
 
@@ -39,6 +45,15 @@ FUNCTION_NAME = re.compile(
 )
 # Invoke's siblings the local runtime does not serve: refused, not handed to the emulator.
 UNSERVED = {"InvokeAsync", "InvokeWithResponseStream"}
+DEBUG_PORT_HEADER = "X-Localenv-Debug-Port"
+
+
+class Invoker(Protocol):
+    """The stack's runtime: runs one invocation (raises ThrottledError, RequestTooLargeError)."""
+
+    def __call__(
+        self, function: str, payload: bytes, request_id: str, debug_port: int | None = None
+    ) -> Outcome: ...
 
 
 class InvocationType(Enum):
@@ -54,6 +69,7 @@ class InvokeRequest:
     invocation_type: InvocationType
     tail: bool
     payload: bytes
+    debug_port: int | None = None  # the harness's X-Localenv-Debug-Port
 
 
 def is_lambda(call: AwsCall, operations: set[str]) -> bool:
@@ -79,13 +95,28 @@ def parse_request(call: AwsCall) -> InvokeRequest:
     log_type = enum_header(call, "X-Amz-Log-Type", "logType", ("None", "Tail"))
     if call.raw.header("X-Amz-Client-Context"):
         raise errors.invalid_value("localenv: ClientContext is not passed to functions locally")
+    invocation_type = InvocationType(kind)
     return InvokeRequest(
         function=str(call.params.get("FunctionName", "")),
         qualifier=call.raw.query.get("Qualifier"),
-        invocation_type=InvocationType(kind),
+        invocation_type=invocation_type,
         tail=log_type == "Tail",
         payload=call.raw.body,
+        debug_port=debug_port(call.raw.header(DEBUG_PORT_HEADER), invocation_type),
     )
+
+
+def debug_port(value: str | None, invocation_type: InvocationType) -> int | None:
+    """The port a debugged invocation's debugpy listens on; only a synchronous one waits."""
+    if value is None:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise errors.invalid_value(f"localenv: {DEBUG_PORT_HEADER} is not a port: {value!r}")
+    if invocation_type is not InvocationType.REQUEST_RESPONSE:
+        raise errors.invalid_value(
+            f"localenv: {DEBUG_PORT_HEADER} needs InvocationType RequestResponse"
+        )
+    return int(value)
 
 
 def checked_payload(payload: bytes, limit: int) -> bytes:
@@ -104,13 +135,13 @@ def checked_payload(payload: bytes, limit: int) -> bytes:
 def error_payload(outcome: Outcome, request_id: str, timeout: float) -> dict[str, object]:
     """What Invoke returns for a failed invocation (recorded from AWS by LocalStack:
     tests/aws/services/lambda_/test_lambda.snapshot.json, "test_lambda_invoke_with_timeout")."""
-    if outcome.kind == "timeout":
+    if outcome.kind is OutcomeKind.TIMEOUT:
         return {
             "errorType": "Sandbox.Timedout",
             "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
             f"{timeout:.2f} seconds",
         }
-    if outcome.kind == "crash":
+    if outcome.kind is OutcomeKind.CRASH:
         message = outcome.error.get("errorMessage", "Runtime exited")
         return {
             "errorType": outcome.error.get("errorType", "Runtime.ExitError"),
@@ -125,7 +156,7 @@ class LambdaInvoke:
     def __init__(
         self,
         functions: Callable[[], Mapping[str, FunctionConfig]],
-        invoke: AsyncInvoker,
+        invoke: Invoker,
         tap: LogTap,
         region: str,
         account: str,
@@ -165,28 +196,30 @@ class LambdaInvoke:
             self.queue.submit(config.name, payload, request_id)
             return EdgeResponse(202, (("x-amzn-RequestId", request_id),), b"")
         payload = checked_payload(request.payload, PAYLOAD_LIMIT_BYTES)
-        return self.run(config, payload, request_id, request.tail)
+        return self.run(config, payload, request_id, request)
 
     def run(
-        self, config: FunctionConfig, payload: bytes, request_id: str, tail_log: bool
+        self, config: FunctionConfig, payload: bytes, request_id: str, request: InvokeRequest
     ) -> EdgeResponse:
         try:
             with self.tap.capture() as lines:
-                outcome = self.invoke(config.name, payload, request_id)
+                outcome = self.invoke(config.name, payload, request_id, request.debug_port)
         except ThrottledError as exc:
             raise errors.throttled(config.reserved_concurrency is not None) from exc
         except RequestTooLargeError as exc:
             raise errors.too_large(PAYLOAD_LIMIT_BYTES) from exc
         except KeyError as exc:  # the stack was reloaded without this function meanwhile
             raise errors.not_found(config.arn) from exc
+        except LocalenvError as exc:  # the harness could not run it (e.g. no debugpy to install)
+            raise errors.not_running(f"{config.name} could not run: {exc}") from exc
         headers = [
             ("Content-Type", "application/json"),
             ("x-amzn-RequestId", request_id),
             ("X-Amz-Executed-Version", LATEST),
         ]
-        if tail_log:
+        if request.tail:
             headers.append(("X-Amz-Log-Result", tail(lines)))
-        if outcome.kind == "ok":
+        if outcome.kind is OutcomeKind.OK:
             return EdgeResponse(200, tuple(headers), outcome.payload)
         headers.append(("X-Amz-Function-Error", "Unhandled"))
         body = error_payload(outcome, request_id, config.timeout)

@@ -6,7 +6,6 @@ emulator otherwise, and shown to the observers with the response."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
@@ -16,7 +15,7 @@ from localenv.edge.backends import Backend
 from localenv.edge.calls import AwsCall, RawRequest, parse
 from localenv.edge.errors import EdgeResponse
 from localenv.errors import LocalenvError
-from localenv.http_servers import NoDelayHTTPServer
+from localenv.http_servers import ServedHTTPServer
 
 Interceptor = Callable[[AwsCall], EdgeResponse | None]
 Observer = Callable[[AwsCall, EdgeResponse], None]
@@ -41,7 +40,6 @@ class Edge:
         self.interceptors = interceptors if interceptors is not None else []
         self.observers = observers if observers is not None else []
         self.server: EdgeHttpServer | None = None
-        self.thread: threading.Thread | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -59,21 +57,19 @@ class Edge:
 
     def start(self) -> None:
         self.backend.start()
+        server = EdgeHttpServer((self.host, self.port), self)
         try:
-            self.server = EdgeHttpServer((self.host, self.port), self)
+            server.start()
         except OSError as exc:
             raise EdgeError(
                 f"port {self.port} on {self.host} is in use ({exc.strerror}): stop what runs "
                 "there (`localenv down`?) or pick another with --port"
             ) from exc
-        self.port = int(self.server.server_address[1])
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server, self.port = server, server.port
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            self.server.stop()
             self.server = None
 
     def __enter__(self) -> Edge:
@@ -86,7 +82,7 @@ class Edge:
         self.stop()
 
 
-class EdgeHttpServer(NoDelayHTTPServer):
+class EdgeHttpServer(ServedHTTPServer):
     def __init__(self, address: tuple[str, int], edge: Edge):
         self.edge = edge
         super().__init__(address, EdgeRequestHandler)

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from localenv.gateway.api_model import Authorizer
-from localenv.gateway.errors import GatewayError
-from localenv.gateway.permissions import as_list, pattern
+from localenv.gateway.errors import GatewayError, GatewayFailure
+from localenv.gateway.permissions import as_list
 from localenv.gateway.requests import Request
-from localenv.runtime.environment import Outcome
+from localenv.iam.matching import action_matches, glob
+from localenv.runtime.environment import Outcome, OutcomeKind
 from localenv.runtime.pool import ThrottledError
 
 
@@ -59,10 +60,13 @@ def identity_values(authorizer: Authorizer, request: Request) -> tuple[str, ...]
 
 
 def statement_matches(statement: Mapping[str, Any], method_arn: str) -> bool:
+    # IAM's wildcards (iam/matching.py): actions case-insensitive; `*` in a resource is any
+    # run of characters, newlines included, so a cached Allow for prod/*/* covers a path
+    # with %0A. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
     actions = as_list(statement.get("Action", []))
-    if not any(pattern(str(a).lower()).match("execute-api:invoke") for a in actions):
+    if not any(action_matches(str(a), "execute-api:Invoke") for a in actions):
         return False
-    return any(pattern(str(r)).match(method_arn) for r in as_list(statement.get("Resource", [])))
+    return any(glob(str(r), method_arn) for r in as_list(statement.get("Resource", [])))
 
 
 def validate(payload: bytes) -> dict[str, Any]:
@@ -135,25 +139,29 @@ class Authorization:
             # API Gateway cannot invoke the authorizer: 500, the authorizer's configuration error.
             return Decision(GatewayError.AUTHORIZER_FAILURE, reason=refused)
         if output is None:
-            called = self.call(authorizer, event)
-            if isinstance(called, GatewayError):
-                return Decision(called)
-            output = called
+            try:
+                output = self.call(authorizer, event)
+            except GatewayFailure as failure:
+                return Decision(failure.error, reason=failure.reason)
             if caching:
                 self.cache.put(key, output, authorizer.ttl_seconds)
         return evaluate(output, event["methodArn"])
 
-    def call(self, authorizer: Authorizer, event: dict[str, Any]) -> dict[str, Any] | GatewayError:
+    def call(self, authorizer: Authorizer, event: dict[str, Any]) -> dict[str, Any]:
+        """The authorizer's output; raises GatewayFailure with API Gateway's answer when the
+        function says Unauthorized (401) or fails in any other way (500)."""
         self.invocations += 1
         try:
             outcome = self.invoke(authorizer.function, json.dumps(event).encode())
         except ThrottledError:
-            return GatewayError.AUTHORIZER_FAILURE
-        if outcome.kind == "function_error" and outcome.error.get("errorMessage") == "Unauthorized":
-            return GatewayError.UNAUTHORIZED
-        if outcome.kind != "ok":
-            return GatewayError.AUTHORIZER_FAILURE
+            raise GatewayFailure(GatewayError.AUTHORIZER_FAILURE) from None
+        # The function raising exactly `Unauthorized` is API Gateway's 401; any other failure 500.
+        said_unauthorized = outcome.error.get("errorMessage") == "Unauthorized"
+        if outcome.kind is OutcomeKind.FUNCTION_ERROR and said_unauthorized:
+            raise GatewayFailure(GatewayError.UNAUTHORIZED)
+        if outcome.kind is not OutcomeKind.OK:
+            raise GatewayFailure(GatewayError.AUTHORIZER_FAILURE)
         try:
             return validate(outcome.payload)
         except AuthorizerOutputError:
-            return GatewayError.AUTHORIZER_FAILURE
+            raise GatewayFailure(GatewayError.AUTHORIZER_FAILURE) from None

@@ -31,6 +31,7 @@ from localenv.gateway.proxy import (
 from localenv.gateway.requests import Request, Response
 from localenv.gateway.throttling import TokenBucket
 from localenv.gateway.trace import Observer, RequestIds, TraceNotes, freeze
+from localenv.runtime.environment import OutcomeKind
 from localenv.runtime.pool import PAYLOAD_LIMIT_BYTES, ThrottledError
 
 __all__ = ["Gateway", "MalformedProxyResponseError", "proxy_response"]
@@ -196,7 +197,7 @@ class Gateway:
             raise GatewayFailure(GatewayError.INTEGRATION_TIMEOUT, elapsed_ms(started)) from None
         except ThrottledError:
             raise GatewayFailure(GatewayError.INTEGRATION_FAILURE, elapsed_ms(started)) from None
-        if outcome.kind != "ok":
+        if outcome.kind is not OutcomeKind.OK:
             raise GatewayFailure(GatewayError.BAD_INTEGRATION_RESPONSE, elapsed_ms(started))
         return outcome.payload
 

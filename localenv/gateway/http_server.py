@@ -14,34 +14,26 @@ before the 413 is sent: a client that writes the whole body before reading
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from localenv.gateway.core import MAX_REQUEST_BYTES
 from localenv.gateway.requests import Request, Response
-from localenv.http_servers import NoDelayHTTPServer
+from localenv.http_servers import ServedHTTPServer
 
 Handle = Callable[[Request], Response]
 DRAIN_CHUNK_BYTES = 1024 * 1024
 
 
-class GatewayHttpServer(NoDelayHTTPServer):
+class GatewayHttpServer(ServedHTTPServer):
+    """Stores the address and the gateway; ``start()`` binds the API's port and serves."""
+
     allow_reuse_address = True
 
     def __init__(self, host: str, port: int, handle: Handle):
         self.handle_request_object = handle
         super().__init__((host, port), GatewayRequestHandler)
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread.is_alive():  # shutdown() waits forever for a loop that never ran
-            self.shutdown()
-        self.server_close()
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):

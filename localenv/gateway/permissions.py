@@ -12,32 +12,22 @@ Policies are read back from the emulator (``GetPolicy``) when the API model load
 not per request. ``ArnLike`` compares the six colon-separated ARN parts one by one,
 so a wildcard never matches across a colon of the first five parts, as IAM does:
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+Wildcards are IAM's, from the one matcher the IAM evaluator uses (``iam/matching.py``):
+``*`` any run of characters, newlines included, ``?`` one character.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from localenv.iam.matching import glob
+
 PRINCIPAL = "apigateway.amazonaws.com"
 ACTION = "lambda:InvokeFunction"
 ARN_PARTS = 6
-
-
-def pattern(glob: str) -> re.Pattern[str]:
-    """IAM's wildcards: ``*`` any run of characters, ``?`` one character.
-
-    Newlines included (``re.DOTALL``): IAM's ``*`` matches "any combination of
-    characters", so a cached Allow for ``prod/*/*`` covers a path with ``%0A``.
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
-    """
-    return re.compile(
-        ".*".join(".".join(map(re.escape, part.split("?"))) for part in glob.split("*")) + r"\Z",
-        re.DOTALL,
-    )
 
 
 def as_list(value: Any) -> list[Any]:
@@ -48,15 +38,15 @@ class PolicyConditionError(ValueError):
     """A condition this evaluator does not know: refused, never silently allowed."""
 
 
-def arn_like(glob: str, arn: str) -> bool:
-    wanted, actual = glob.split(":", ARN_PARTS - 1), arn.split(":", ARN_PARTS - 1)
+def arn_like(pattern: str, arn: str) -> bool:
+    wanted, actual = pattern.split(":", ARN_PARTS - 1), arn.split(":", ARN_PARTS - 1)
     if len(wanted) != ARN_PARTS or len(actual) != ARN_PARTS:
         return False
-    return all(pattern(w).match(a) is not None for w, a in zip(wanted, actual, strict=True))
+    return all(glob(w, a) for w, a in zip(wanted, actual, strict=True))
 
 
-def string_like(glob: str, value: str) -> bool:
-    return pattern(glob).match(value) is not None
+def string_like(pattern: str, value: str) -> bool:
+    return glob(pattern, value)
 
 
 OPERATORS = {

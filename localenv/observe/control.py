@@ -4,40 +4,27 @@ alarms now, read recent metric datapoints. The CLI and tests call it."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from localenv.http_servers import NoDelayHTTPServer
+from localenv.http_servers import ServedHTTPServer
 
 Route = Callable[[dict[str, str]], Any]
 
 
-class ControlServer(NoDelayHTTPServer):
+class ControlServer(ServedHTTPServer):
     """Stores its routes; ``start()`` binds a free loopback port and serves."""
-
-    daemon_threads = True
 
     def __init__(self, routes: dict[tuple[str, str], Route]):
         self.routes = routes
-        super().__init__(("127.0.0.1", 0), ControlHandler, bind_and_activate=False)
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True, name="control")
+        super().__init__(("127.0.0.1", 0), ControlHandler)
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self.listen()
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.shutdown()
-        self.server_close()
 
 
 class ControlHandler(BaseHTTPRequestHandler):

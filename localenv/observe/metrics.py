@@ -15,9 +15,10 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from localenv.observe.clock import Clock
+from localenv.runtime.environment import OutcomeKind
 
 Dimensions = tuple[tuple[str, str], ...]
 PUT_BATCH = 500  # PutMetricData takes up to 1,000 datums per call
@@ -84,6 +85,9 @@ class MetricStore:
 
 
 class MetricPublisher:
+    """Records into the store at once; ``start()`` starts the thread that forwards the
+    datapoints to CloudWatch (PutMetricData), ``stop()`` ends it; a context manager."""
+
     def __init__(
         self, store: MetricStore, cloudwatch: Any, clock: Clock, cloudwatch_lock: threading.Lock
     ):
@@ -92,8 +96,20 @@ class MetricPublisher:
         self.cloudwatch_lock = cloudwatch_lock
         self.clock = clock
         self.outbox: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
-        self.thread = threading.Thread(target=self.send, daemon=True)
-        self.thread.start()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Send recorded datapoints to the emulator's CloudWatch from now on."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self.send, daemon=True, name="metrics")
+            self.thread.start()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
     def record(
         self, namespace: str, name: str, value: float, unit: str, dimensions: dict[str, str]
@@ -114,12 +130,12 @@ class MetricPublisher:
         )
 
     def lambda_invocation(
-        self, function: str, kind: str, duration_ms: float, concurrent: int
+        self, function: str, kind: OutcomeKind, duration_ms: float, concurrent: int
     ) -> None:
         dims = {"FunctionName": function}
         self.record("AWS/Lambda", "Invocations", 1, "Count", dims)
         # Errors counts function errors and timeouts (and crashes), as Lambda does.
-        self.record("AWS/Lambda", "Errors", 0 if kind == "ok" else 1, "Count", dims)
+        self.record("AWS/Lambda", "Errors", 0 if kind is OutcomeKind.OK else 1, "Count", dims)
         self.record("AWS/Lambda", "Duration", duration_ms, "Milliseconds", dims)
         self.record("AWS/Lambda", "ConcurrentExecutions", concurrent, "Count", dims)
 

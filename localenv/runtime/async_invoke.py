@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from localenv.runtime.environment import Outcome
+from localenv.runtime.environment import Outcome, OutcomeKind
 from localenv.runtime.pool import ThrottledError
 
 RETRY_DELAYS_SECONDS = (60.0, 120.0)  # before the second and the third attempt
@@ -105,7 +105,7 @@ class AsyncQueue:
         except Exception:
             log.exception("async invoke of %s failed", event.function)
             return
-        if outcome.kind != "ok" and event.attempt < len(RETRY_DELAYS_SECONDS):
+        if outcome.kind is not OutcomeKind.OK and event.attempt < len(RETRY_DELAYS_SECONDS):
             delay = RETRY_DELAYS_SECONDS[event.attempt] * self.time_scale
             event.attempt += 1
             self.again(event, delay)

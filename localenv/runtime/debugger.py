@@ -1,8 +1,13 @@
-"""A function's environment under debugpy, for `localenv up --debug FUNCTION[:PORT]`.
+"""A function's environment under debugpy, for `localenv up --debug FUNCTION[:PORT]` and
+`localenv invoke FUNCTION --debug-port PORT`.
 
-debugpy listens on 127.0.0.1:PORT and waits for a Debug Adapter Protocol client before
-the runtime starts; the environment then runs without the function's timeout, as SAM CLI
-does when debugging (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-using-debugging.html).
+Both set `FunctionConfig.debug_port` (`debug_config`): `up --debug` on the function's
+configuration for the life of the stack, `invoke --debug-port` on a one-off environment
+for one invocation (the pool stops it afterwards, as `sam local invoke` runs a fresh
+container). debugpy listens on 127.0.0.1:PORT and waits for a Debug Adapter Protocol
+client before the runtime starts; the environment then runs without the function's
+timeout, as SAM CLI does when debugging
+(https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-using-debugging.html).
 debugpy is not part of Lambda's runtime: it is installed once per Python version into the
 harness's cache and mounted beside the runtime only for the debugged function.
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import shutil
+import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from localenv.build import BuildError
+from localenv.errors import LocalenvError
 from localenv.intrinsics import UnsupportedError
 
 if TYPE_CHECKING:
@@ -79,6 +86,26 @@ def debugger_layer(executable: str, runtime_layer: Path) -> Path:
 NO_TIMEOUT_MS = 24 * 3600 * 1000  # a day: the integration waits for the person debugging
 
 
+class DebugPortInUseError(LocalenvError):
+    """debugpy could not listen: something else holds the port."""
+
+
+def debug_config(config: FunctionConfig, port: int) -> FunctionConfig:
+    """The function's configuration, run under debugpy on 127.0.0.1:<port>."""
+    return dataclasses.replace(config, debug_port=port)
+
+
+def check_port_free(port: int) -> None:
+    """Refuse a port debugpy could not listen on, before anything runs."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise DebugPortInUseError(
+                f"127.0.0.1:{port} is in use ({exc.strerror}): pick another debug port"
+            ) from exc
+
+
 def apply(target: DebugTarget | None, configs: list[FunctionConfig]) -> list[FunctionConfig]:
     """The debugged function's configuration with its debug port; unknown names are loud."""
     if target is None:
@@ -86,10 +113,7 @@ def apply(target: DebugTarget | None, configs: list[FunctionConfig]) -> list[Fun
     if not any(target.matches(c.name) for c in configs):
         names = ", ".join(sorted(c.name for c in configs))
         raise UnsupportedError(f"--debug {target.function}: no such function (have: {names})")
-    return [
-        dataclasses.replace(c, debug_port=target.port) if target.matches(c.name) else c
-        for c in configs
-    ]
+    return [debug_config(c, target.port) if target.matches(c.name) else c for c in configs]
 
 
 def integration_timeouts(target: DebugTarget | None, methods: dict[K, Method]) -> dict[K, Method]:

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,21 @@ class FunctionConfig:
     debug_port: int | None = None  # run under debugpy, listening on 127.0.0.1:<port>
 
 
+class OutcomeKind(Enum):
+    """How an invocation ended: Lambda answers a payload, a function error (the handler
+    raised or returned one), a timeout (the environment is killed) or a runtime exit."""
+
+    OK = "ok"
+    FUNCTION_ERROR = "function_error"
+    TIMEOUT = "timeout"
+    CRASH = "crash"
+
+
 @dataclass
 class Outcome:
     """What an invocation produced: a payload, or how it failed."""
 
-    kind: str  # "ok" | "function_error" | "timeout" | "crash"
+    kind: OutcomeKind
     payload: bytes = b""
     error: dict[str, Any] = field(default_factory=dict)
     duration_ms: float = 0.0
@@ -204,11 +215,13 @@ class Environment:
         lines += [(start_ms, line) for line in self.take_output()]  # init output comes first
         lines.append((start_ms, lambda_logs.start(request_id)))
         outcome = (
-            Outcome("crash", error=init_error) if init_error else self.run(payload, request_id)
+            Outcome(OutcomeKind.CRASH, error=init_error)
+            if init_error
+            else self.run(payload, request_id)
         )
         end_ms = now_ms()
         lines += [(end_ms, line) for line in self.take_output()]
-        if outcome.kind == "timeout":
+        if outcome.kind is OutcomeKind.TIMEOUT:
             lines.append((end_ms, lambda_logs.timed_out(request_id, self.config.timeout)))
         outcome.duration_ms = outcome.duration_ms or float(end_ms - start_ms)
         outcome.init_ms = self.init_ms if cold else None
@@ -239,14 +252,14 @@ class Environment:
             if self.exited():
                 self.dead = True
                 self.collect()
-                return Outcome("crash", error=EXIT_ERROR)
+                return Outcome(OutcomeKind.CRASH, error=EXIT_ERROR)
             if time.monotonic() - begun >= timeout:
                 self.kill()
-                return Outcome("timeout", duration_ms=self.config.timeout * 1000)
+                return Outcome(OutcomeKind.TIMEOUT, duration_ms=self.config.timeout * 1000)
         elapsed = (time.monotonic() - begun) * 1000
         if invocation.error is not None:
-            return Outcome("function_error", error=invocation.error, duration_ms=elapsed)
-        return Outcome("ok", payload=invocation.response or b"", duration_ms=elapsed)
+            return Outcome(OutcomeKind.FUNCTION_ERROR, error=invocation.error, duration_ms=elapsed)
+        return Outcome(OutcomeKind.OK, payload=invocation.response or b"", duration_ms=elapsed)
 
     def report(self, request_id: str, outcome: Outcome) -> str:
         c = self.config

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localenv.errors import LocalenvError
+from localenv.runtime.debugger import debug_config
 from localenv.runtime.environment import Environment, FunctionConfig, LogSink, Outcome, now_ms
 from localenv.runtime.faults import RuntimeFaults
 from localenv.runtime.runtime_api import RESPONSE_TOO_LARGE
@@ -69,18 +70,20 @@ class FunctionPool:
         if config.debug_port is not None:
             self.limit = min(self.limit, 1)  # one environment listens on the debug port
 
-    def acquire(self) -> tuple[Environment, bool]:
+    def acquire(self, debug_port: int | None = None) -> tuple[Environment, bool]:
+        """A warm environment, or a new one; a debugged invocation always gets a new one."""
         with self.lock:
-            if self.idle:
+            if self.idle and debug_port is None:
                 env = self.idle.pop()
                 self.busy.add(env)
                 return env, False
             if len(self.busy) + self.starting >= self.limit:
                 raise ThrottledError(f"{self.config.name}: {self.limit} environments busy")
             self.starting += 1  # hold the slot while the environment starts
+        config = self.config if debug_port is None else debug_config(self.config, debug_port)
         try:
             self.faults.slow_cold_start(self.config.name)
-            env = self.spawn(self.config)
+            env = self.spawn(config)
         finally:
             with self.lock:
                 self.starting -= 1
@@ -88,24 +91,31 @@ class FunctionPool:
             self.busy.add(env)
         return env, True
 
-    def release(self, env: Environment) -> None:
+    def release(self, env: Environment, keep: bool = True) -> None:
         with self.lock:
             self.busy.discard(env)
-            if not env.dead:
+            if keep and not env.dead:
                 self.idle.append(env)
+                return
+        if not keep:
+            env.stop()
 
-    def invoke(self, payload: bytes, request_id: str | None = None) -> Invoked:
+    def invoke(
+        self, payload: bytes, request_id: str | None = None, debug_port: int | None = None
+    ) -> Invoked:
+        """One invocation; with ``debug_port``, in a one-off environment under debugpy
+        (`localenv invoke --debug-port`), stopped once the invocation is done."""
         check_request_size(payload)
         # Lambda keeps an async event's request id across its retries.
         request_id = request_id or str(uuid.uuid4())
-        env, cold = self.acquire()
+        env, cold = self.acquire(debug_port)
         with self.lock:
             concurrency = len(self.busy)
         self.faults.kill_during(self.config.name, env.pid)
         try:
             outcome = env.invoke(payload, request_id)
         finally:
-            self.release(env)
+            self.release(env, keep=debug_port is None)
         if outcome.error.get("errorType") == RESPONSE_TOO_LARGE["errorType"]:
             # The caller gets the function error; the function's log says why.
             line = f"{request_id} ERROR {RESPONSE_TOO_LARGE['errorMessage']}\n"
@@ -179,12 +189,18 @@ class Runtime:
         for pool in retired:
             pool.stop()
 
-    def invoke(self, function_name: str, payload: bytes, request_id: str | None = None) -> Invoked:
+    def invoke(
+        self,
+        function_name: str,
+        payload: bytes,
+        request_id: str | None = None,
+        debug_port: int | None = None,
+    ) -> Invoked:
         with self.lock:
             pool = self.pools.get(function_name)
         if pool is None:
             raise KeyError(function_name)
-        return pool.invoke(payload, request_id)
+        return pool.invoke(payload, request_id, debug_port)
 
     def reaper(self) -> None:
         while not self.stopping.wait(1.0):

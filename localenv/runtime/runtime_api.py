@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from localenv.http_servers import NoDelayHTTPServer
+from localenv.http_servers import ServedHTTPServer
 
 PREFIX = "/2018-06-01/runtime"
 # Lambda caps a synchronous response at 6 MB, counted as 6,291,556 bytes; over it the
@@ -44,33 +44,26 @@ class Invocation:
     error_type: str = ""
 
 
-class RuntimeApiServer(NoDelayHTTPServer):
+class RuntimeApiServer(ServedHTTPServer):
     """Stores its state; ``start()`` binds a free loopback port and serves."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), RuntimeApiHandler, bind_and_activate=False)
+        super().__init__(("127.0.0.1", 0), RuntimeApiHandler)
         self.pending: queue.Queue[Invocation | None] = queue.Queue(maxsize=1)
         self.current: Invocation | None = None
         self.first_poll = threading.Event()
         self.init_error: dict[str, Any] | None = None
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
     def address(self) -> str:
         host, port = self.server_address[:2]
         return f"{host!s}:{port}"
 
-    def start(self) -> None:
-        self.listen()
-        self.thread.start()
-
     def stop(self) -> None:
         # Release a /next long poll still waiting, then stop serving.
         if self.pending.empty():
             self.pending.put_nowait(None)
-        if self.thread.is_alive():
-            self.shutdown()
-        self.server_close()
+        super().stop()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A worker that is gone (stopped, timed out, crashed) closed its connection:

@@ -1,4 +1,5 @@
-"""`localenv up --debug FUNCTION:PORT`: a Debug Adapter Protocol client stops in a handler.
+"""`localenv up --debug FUNCTION:PORT` and `localenv invoke FUNCTION --debug-port PORT`:
+a Debug Adapter Protocol client stops in a handler.
 
 The client is the smallest one that speaks DAP (https://microsoft.github.io/debug-adapter-protocol/):
 Content-Length framed JSON over TCP, the attach sequence VS Code uses.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -170,3 +173,82 @@ def test_a_breakpoint_in_the_processor_is_hit_through_the_api(
     client.close()
     request.join(TIMEOUT)
     assert result.get("status") == 201
+
+
+@pytest.fixture(scope="module")
+def plain_stack(
+    tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
+) -> Iterator[StackProcess]:
+    """A stack started without --debug: `localenv invoke --debug-port` needs nothing else."""
+    process = StackProcess.start(
+        ROOT,
+        tmp_path_factory.mktemp("debuginvoke"),
+        "--stack-name",
+        f"i{uuid.uuid4().hex[:8]}",
+        "--parameter",
+        f"ProcessorTimeout={FUNCTION_TIMEOUT}",
+        *localenv_backend_args,
+    )
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def post_event(stack: StackProcess, tmp_path: Path) -> Path:
+    """The proxy event the gateway builds for a POST of two lines (`localenv events`)."""
+    user = new_user(stack.outputs)
+    body = tmp_path / "two.txt"
+    body.write_bytes(b"first line\nsecond line\n")
+    done = StackProcess.run(
+        stack.root, stack.state_dir, "events", "apigateway", "--method", "POST",
+        "--body-file", str(body), "--user", user.username, "--password", user.password,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    event = tmp_path / "event.json"
+    event.write_text(done.stdout)
+    return event
+
+
+def debug_invoke(stack: StackProcess, event: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "localenv", "--root", str(stack.root),
+            "--state-dir", str(stack.state_dir),
+            "invoke", "ProcessorFunction", "--event", str(event), "--debug-port", str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def test_invoke_debug_port_stops_at_a_breakpoint_then_prints_the_payload(
+    plain_stack: StackProcess, tmp_path: Path
+) -> None:
+    port = free_port()
+    invoked = debug_invoke(plain_stack, post_event(plain_stack, tmp_path), port)
+    client = DapClient(port)
+    connect_when_listening(client)
+    line = breakpoint_line()
+    attach(client, line)
+    stopped = client.wait_for("event", "stopped")
+    assert stopped["body"]["reason"] == "breakpoint"
+    client.send("stackTrace", threadId=stopped["body"]["threadId"], levels=1)
+    frame = client.wait_for("response", "stackTrace")["body"]["stackFrames"][0]
+    assert (Path(frame["source"]["path"]), frame["line"]) == (PROCESSOR, line)
+    # Held at the breakpoint past the function's timeout: a debugged invocation is not killed.
+    with pytest.raises(subprocess.TimeoutExpired):
+        invoked.wait(FUNCTION_TIMEOUT + 1.0)
+    # Detaching resumes the handler (the debuggee runs on); the invocation then completes.
+    client.send("disconnect", terminateDebuggee=False)
+    client.wait_for("response", "disconnect")
+    client.close()
+    out, err = invoked.communicate(timeout=TIMEOUT)
+    assert invoked.returncode == 0, err
+    assert f"under debugpy on 127.0.0.1:{port}" in err and "REPORT RequestId:" in err
+    response = json.loads(out)
+    assert response["statusCode"] == 201
+    assert json.loads(response["body"])["lines"] == 2
+    with pytest.raises(ConnectionRefusedError):  # the one-off environment is gone
+        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT).close()

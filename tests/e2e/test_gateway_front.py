@@ -16,7 +16,7 @@ from localenv.gateway.api_model import ApiModel, Method
 from localenv.gateway.core import Gateway
 from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.permissions import InvokePermissions
-from localenv.runtime.environment import Outcome
+from localenv.runtime.environment import Outcome, OutcomeKind
 
 GRANT = {
     "Effect": "Allow",
@@ -26,7 +26,7 @@ GRANT = {
 
 
 def ok(function: str, payload: bytes) -> Outcome:
-    return Outcome("ok", payload=json.dumps({"statusCode": 200, "body": "ok"}).encode())
+    return Outcome(OutcomeKind.OK, payload=json.dumps({"statusCode": 200, "body": "ok"}).encode())
 
 
 @pytest.fixture

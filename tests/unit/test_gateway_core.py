@@ -19,13 +19,14 @@ from localenv.gateway.api_model import (
     Throttle,
     function_name,
 )
-from localenv.gateway.authorization import evaluate, pattern, validate
+from localenv.gateway.authorization import evaluate, validate
 from localenv.gateway.core import Gateway, MalformedProxyResponseError, proxy_response
 from localenv.gateway.permissions import InvokePermissions
 from localenv.gateway.requests import Request
 from localenv.gateway.throttling import TokenBucket
 from localenv.gateway.trace import Trace
-from localenv.runtime.environment import Outcome
+from localenv.iam.matching import glob
+from localenv.runtime.environment import Outcome, OutcomeKind
 
 AUTH = Authorizer("a1", "REQUEST", "auth-fn", ("method.request.header.Authorization",), 300)
 
@@ -88,7 +89,7 @@ class FakeLambda:
         self.calls.append((function, event))
         if function == "auth-fn":
             if self.authorizer_output == "Unauthorized":
-                return Outcome("function_error", error={"errorMessage": "Unauthorized"})
+                return Outcome(OutcomeKind.FUNCTION_ERROR, error={"errorMessage": "Unauthorized"})
             output = self.authorizer_output or {
                 "principalId": "u1",
                 "policyDocument": {
@@ -103,9 +104,9 @@ class FakeLambda:
                 },
                 "context": {"sub": "u1"},
             }
-            return Outcome("ok", payload=json.dumps(output).encode())
+            return Outcome(OutcomeKind.OK, payload=json.dumps(output).encode())
         output = self.app_output or {"statusCode": 200, "body": json.dumps(event)}
-        return Outcome("ok", payload=json.dumps(output).encode())
+        return Outcome(OutcomeKind.OK, payload=json.dumps(output).encode())
 
 
 def request(
@@ -256,8 +257,8 @@ def test_policy_evaluation_explicit_deny_wins_and_wildcards_match() -> None:
         evaluate({"principalId": "p", "policyDocument": {"Statement": other}}, arn).error.name
         == "IMPLICIT_DENY"
     )  # type: ignore[union-attr]
-    assert pattern("a?c*").match("abcdef")
-    assert not pattern("a?c").match("abcd")
+    assert glob("a?c*", "abcdef")
+    assert not glob("a?c", "abcd")
 
 
 @pytest.mark.parametrize(

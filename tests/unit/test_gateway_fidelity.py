@@ -27,7 +27,7 @@ from localenv.gateway.permissions import InvokePermissions
 from localenv.gateway.requests import Request
 from localenv.gateway.trace import Trace
 from localenv.intrinsics import UnsupportedError
-from localenv.runtime.environment import Outcome
+from localenv.runtime.environment import Outcome, OutcomeKind
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:api1"
 ALLOW_ALL = {
@@ -87,7 +87,7 @@ class Lambda:
         output = self.output if self.output is not None else {"body": json.dumps(event)}
         if function == "auth":
             output = self.authorizer
-        return Outcome("ok", payload=json.dumps(output).encode())
+        return Outcome(OutcomeKind.OK, payload=json.dumps(output).encode())
 
 
 def call(

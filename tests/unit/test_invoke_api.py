@@ -4,6 +4,7 @@ parsed by botocore, the runtime an in-memory fake."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -14,9 +15,10 @@ import pytest
 from botocore.parsers import create_parser
 from requests.structures import CaseInsensitiveDict
 
-from localenv.edge.calls import parse
-from localenv.edge.lambda_invoke import InvokeSlot, LambdaInvoke
-from localenv.runtime.environment import FunctionConfig, Outcome
+from localenv.build import BuildError
+from localenv.edge.calls import RawRequest, parse
+from localenv.edge.lambda_invoke import DEBUG_PORT_HEADER, InvokeSlot, LambdaInvoke
+from localenv.runtime.environment import FunctionConfig, Outcome, OutcomeKind
 from localenv.runtime.log_tail import TAIL_BYTES, LogTap, tail
 from localenv.runtime.pool import ThrottledError
 from tests.aws_requests import sdk_request
@@ -51,19 +53,29 @@ class FakeRuntime:
         self.logged: list[str] = []
         self.tap = LogTap(lambda _group, _stream, lines: self.logged.extend(m for _, m in lines))
         self.calls: list[tuple[str, bytes, str]] = []
+        self.debug_ports: list[int | None] = []
         self.busy = False
 
-    def __call__(self, function: str, payload: bytes, request_id: str | None = None) -> Outcome:
+    def __call__(
+        self,
+        function: str,
+        payload: bytes,
+        request_id: str | None = None,
+        debug_port: int | None = None,
+    ) -> Outcome:
         self.calls.append((function, payload, request_id or ""))
+        self.debug_ports.append(debug_port)
         if self.busy:
             raise ThrottledError(function)
         lines = [f"START RequestId: {request_id} Version: $LATEST", f"END RequestId: {request_id}"]
         self.tap("/aws/lambda/" + function, "s", [(0, line) for line in lines])
         if function == "fail":
-            return Outcome("function_error", error={"errorMessage": "boom", "errorType": "E"})
+            return Outcome(
+                OutcomeKind.FUNCTION_ERROR, error={"errorMessage": "boom", "errorType": "E"}
+            )
         if function == "slow":
-            return Outcome("timeout")
-        return Outcome("ok", payload=payload)
+            return Outcome(OutcomeKind.TIMEOUT)
+        return Outcome(OutcomeKind.OK, payload=payload)
 
 
 @pytest.fixture
@@ -217,7 +229,9 @@ def test_dry_run_is_204_and_runs_nothing(api: LambdaInvoke, runtime: FakeRuntime
 def test_event_is_202_at_once_then_retried_twice_with_one_request_id(runtime: FakeRuntime) -> None:
     done = threading.Event()
 
-    def invoke_fn(function: str, payload: bytes, request_id: str | None = None) -> Outcome:
+    def invoke_fn(
+        function: str, payload: bytes, request_id: str | None = None, debug_port: int | None = None
+    ) -> Outcome:
         outcome = runtime(function, payload, request_id)
         if len(runtime.calls) == 3:
             done.set()
@@ -241,7 +255,9 @@ def test_a_successful_event_runs_once_and_a_throttled_one_is_retried(
 ) -> None:
     ran = threading.Event()
 
-    def invoke_fn(function: str, payload: bytes, request_id: str | None = None) -> Outcome:
+    def invoke_fn(
+        function: str, payload: bytes, request_id: str | None = None, debug_port: int | None = None
+    ) -> Outcome:
         runtime.busy = len(runtime.calls) == 0  # the first attempt is throttled
         outcome = runtime(function, payload, request_id)
         ran.set()
@@ -278,3 +294,48 @@ def test_before_the_runtime_runs_invoke_is_refused_not_forwarded(api: LambdaInvo
     slot.target = api
     served = slot(call)
     assert served is not None and served.status == 200
+
+
+def with_debug_port(port: str, **params: Any) -> RawRequest:
+    """An Invoke as `localenv invoke --debug-port` sends it: the SDK's, plus the header."""
+    raw = sdk_request("lambda", "Invoke", params)
+    return dataclasses.replace(raw, headers=(*raw.headers, (DEBUG_PORT_HEADER, port)))
+
+
+def test_the_debug_port_header_reaches_the_runtime_and_plain_invokes_have_none(
+    api: LambdaInvoke, runtime: FakeRuntime
+) -> None:
+    invoke(api, FunctionName="echo", Payload=b"{}")
+    answer = api(parse(with_debug_port("5891", FunctionName="echo", Payload=b"{}")))
+    assert answer is not None and answer.status == 200
+    assert runtime.debug_ports == [None, 5891]
+
+
+@pytest.mark.parametrize(
+    ("port", "invocation_type"),
+    [("0", "RequestResponse"), ("65536", "RequestResponse"), ("x", "RequestResponse"),
+     ("5891", "Event"), ("5891", "DryRun")],
+)  # fmt: skip
+def test_a_bad_debug_port_or_an_asynchronous_debug_invoke_is_refused(
+    api: LambdaInvoke, runtime: FakeRuntime, port: str, invocation_type: str
+) -> None:
+    refused = api(parse(with_debug_port(port, FunctionName="echo", InvocationType=invocation_type)))
+    assert refused is not None and refused.status == 400
+    assert dict(refused.headers)["x-amzn-ErrorType"] == "InvalidParameterValueException"
+    assert DEBUG_PORT_HEADER.encode() in refused.body
+    assert runtime.calls == []
+
+
+def test_a_harness_failure_to_run_the_function_is_a_service_exception(
+    runtime: FakeRuntime,
+) -> None:
+    def cannot_run(
+        _function: str, _payload: bytes, _request_id: str, _debug_port: int | None = None
+    ) -> Outcome:
+        raise BuildError("pip could not install debugpy==1.8.22: no network")
+
+    api = LambdaInvoke(lambda: FUNCTIONS, cannot_run, runtime.tap, REGION, ACCOUNT)
+    answer = api(parse(with_debug_port("5891", FunctionName="echo", Payload=b"{}")))
+    assert answer is not None and answer.status == 500
+    assert dict(answer.headers)["x-amzn-ErrorType"] == "ServiceException"
+    assert b"echo could not run: pip could not install debugpy" in answer.body

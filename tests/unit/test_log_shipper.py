@@ -35,10 +35,12 @@ def now_ms() -> int:
 def test_lines_of_concurrent_requests_are_shipped_sorted_and_none_lost(logs: Any) -> None:
     base = now_ms()
     shipper = LogShipper(logs)
+    shipper.start()
     # Requests finish out of order: each logs its own line when it ends.
     for offset in (30, 10, 50, 20, 40, 0):
         shipper(GROUP, STREAM, [(base + offset, f"request at +{offset}")])
     shipper.stop()
+    assert shipper.thread is not None
     shipper.thread.join(timeout=30)
     lines = stored(logs)
     assert lines == sorted(lines)
@@ -78,12 +80,11 @@ def test_a_refused_batch_is_retried_until_it_lands(logs: Any) -> None:
 def test_a_batch_refused_every_time_is_reported_loudly(
     logs: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shipper = LogShipper(RefusingFirst(logs, refusals=99), sleep=lambda _s: None)
-    shipper(GROUP, STREAM, [(now_ms(), "x")])
-    shipper(GROUP, STREAM, [(now_ms(), "y")])
-    shipper.flush()
+    with LogShipper(RefusingFirst(logs, refusals=99), sleep=lambda _s: None) as shipper:
+        shipper(GROUP, STREAM, [(now_ms(), "x")])
+        shipper(GROUP, STREAM, [(now_ms(), "y")])
+        shipper.flush()
     assert "lost 2 log lines" in capsys.readouterr().out
-    shipper.stop()
 
 
 def test_batches_are_sorted_and_split_at_the_event_count() -> None:

@@ -15,16 +15,29 @@ import pytest
 
 from localenv import emulator, stack
 from localenv.alarm_schedule import AlarmSchedule
-from localenv.edge.backends import MotoBackend
-from localenv.edge.server import Edge
+from localenv.edge.backends import HttpBackend, MotoBackend
+from localenv.edge.lambda_invoke import LambdaInvoke
+from localenv.edge.server import Edge, EdgeHttpServer
+from localenv.gateway.api_model import ApiModel
+from localenv.gateway.core import Gateway
+from localenv.gateway.deployments import DeploymentWatcher, SnapshotStore
+from localenv.gateway.http_server import GatewayHttpServer
+from localenv.gateway.requests import Request, Response
 from localenv.iam.enforcer import Mode
 from localenv.iam.guard import IamGuard
 from localenv.local_api import LocalApi
 from localenv.local_stack import LocalStack, RunOptions
+from localenv.observe.alarm_engine import AlarmEngine
 from localenv.observe.clock import Clock
 from localenv.observe.control import ControlServer
-from localenv.pytest_plugin import free_port
-from localenv.runtime.pool import Runtime
+from localenv.observe.metrics import MetricPublisher, MetricStore
+from localenv.observe.notifications import Notifier
+from localenv.pytest_plugin import MotoProcess, free_port
+from localenv.runtime.async_invoke import AsyncQueue
+from localenv.runtime.environment import Environment, FunctionConfig, Outcome
+from localenv.runtime.log_shipper import LogShipper
+from localenv.runtime.log_tail import LogTap
+from localenv.runtime.pool import FunctionPool, Runtime
 from localenv.runtime.runtime_api import RuntimeApiServer
 from localenv.workspace import Workspace
 from tests.template_model import ROOT
@@ -81,15 +94,80 @@ def local_api(tmp_path: Path) -> LocalApi:
     )
 
 
+class Unused:
+    """An AWS client the constructor under test must not call: any call fails the test."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"a constructor called the client's {name}")
+
+
+def function_config(tmp: Path) -> FunctionConfig:
+    return FunctionConfig(
+        "fn", "arn:aws:lambda:us-east-1:123456789012:function:fn", "h.handler", "python3.12",
+        3.0, 128, {}, tmp, "/aws/lambda/fn", None,
+    )  # fmt: skip
+
+
+def no_invoke(
+    _function: str, _payload: bytes, _request_id: str | None = None, _port: int | None = None
+) -> Outcome:
+    raise AssertionError("a constructor invoked a function")
+
+
+def no_spawn(_config: FunctionConfig) -> Environment:
+    raise AssertionError("a constructor started an environment")
+
+
+def gateway(_tmp: Path) -> Gateway:
+    model = ApiModel("api1", "api", "prod", "us-east-1", "123456789012", (), {}, None)
+    return Gateway(model, no_invoke)
+
+
+def unanswered(_request: Request) -> Response:
+    raise AssertionError("a constructor handled a request")
+
+
+def alarm_engine(tmp: Path) -> AlarmEngine:
+    notifier = Notifier(Unused(), tmp, Unused())
+    return AlarmEngine(
+        Unused(), MetricStore(), Clock(), notifier, "123456789012", "us-east-1", list,
+        threading.Lock(),
+    )  # fmt: skip
+
+
+def edge(_tmp: Path) -> Edge:
+    return Edge("127.0.0.1", 0, MotoBackend("127.0.0.1", 0))
+
+
 CONSTRUCTORS: dict[str, Callable[[Path], Any]] = {
     "LocalStack": lambda tmp: LocalStack(options(tmp), RunOptions(port=free_port())),
     "Emulator": lambda _tmp: emulator.Emulator("127.0.0.1", free_port()),
-    "Edge": lambda _tmp: Edge("127.0.0.1", 0, MotoBackend("127.0.0.1", 0)),
+    "Edge": edge,
+    "EdgeHttpServer": lambda tmp: EdgeHttpServer(("127.0.0.1", free_port()), edge(tmp)),
+    "MotoBackend": lambda _tmp: MotoBackend("127.0.0.1", 0),
+    "HttpBackend": lambda _tmp: HttpBackend(f"http://127.0.0.1:{free_port()}"),
     "LocalApi": local_api,
     "Runtime": lambda _tmp: Runtime(lambda _r: ("python3", Path()), {}, no_logs),
+    "FunctionPool": lambda tmp: FunctionPool(function_config(tmp), no_spawn),
+    "Environment": lambda tmp: Environment(function_config(tmp), "python3", tmp, {}, no_logs),
     "RuntimeApiServer": lambda _tmp: RuntimeApiServer(),
     "ControlServer": lambda _tmp: ControlServer({}),
     "AlarmSchedule": lambda _tmp: AlarmSchedule(lambda: None),
+    "AlarmEngine": alarm_engine,
+    "GatewayHttpServer": lambda _tmp: GatewayHttpServer("127.0.0.1", free_port(), unanswered),
+    "Gateway": gateway,
+    "DeploymentWatcher": lambda tmp: DeploymentWatcher(
+        Unused(), SnapshotStore(tmp), "api1", "prod", lambda: None
+    ),
+    "LogShipper": lambda _tmp: LogShipper(Unused()),
+    "MetricPublisher": lambda _tmp: MetricPublisher(
+        MetricStore(), Unused(), Clock(), threading.Lock()
+    ),
+    "LambdaInvoke": lambda _tmp: LambdaInvoke(
+        dict, no_invoke, LogTap(no_logs), "us-east-1", "123456789012"
+    ),
+    "AsyncQueue": lambda _tmp: AsyncQueue(no_invoke),
+    "MotoProcess": lambda _tmp: MotoProcess(),
 }
 
 
@@ -102,19 +180,45 @@ def test_constructing_binds_nothing_starts_no_thread_and_no_process(
     assert built is not None
 
 
-def test_start_is_where_servers_listen_and_stop_closes_them() -> None:
+def test_start_is_where_servers_listen_and_stop_closes_them(tmp_path: Path) -> None:
     """The check above can fail: the same probe sees what start() binds."""
-    control, runtime_api = ControlServer({}), RuntimeApiServer()
+    servers = [
+        ControlServer({}),
+        RuntimeApiServer(),
+        GatewayHttpServer("127.0.0.1", 0, unanswered),
+        EdgeHttpServer(("127.0.0.1", 0), edge(tmp_path)),
+    ]
     before = listening_inodes()
-    control.start()
-    runtime_api.start()
+    for server in servers:
+        server.start()
     try:
-        assert len(listening_inodes() - before) == 2
-        assert control.url.startswith("http://127.0.0.1:") and not control.url.endswith(":0")
+        assert len(listening_inodes() - before) == len(servers)
+        assert all(server.port != 0 for server in servers)  # bound: the real port is known
     finally:
-        control.stop()
-        runtime_api.stop()
+        for server in servers:
+            server.stop()
     assert listening_inodes() - before == set()
+
+
+def test_a_server_is_a_context_manager_serving_inside_the_block() -> None:
+    before = listening_inodes()
+    with GatewayHttpServer("127.0.0.1", 0, unanswered) as server:
+        assert len(listening_inodes() - before) == 1
+        assert server.thread is not None and server.thread.is_alive()
+    assert listening_inodes() - before == set()
+    assert not server.thread.is_alive()
+
+
+def test_observers_send_from_a_thread_started_by_start_and_ended_by_stop() -> None:
+    shipper = LogShipper(Unused())
+    publisher = MetricPublisher(MetricStore(), Unused(), Clock(), threading.Lock())
+    threads = set(threading.enumerate())
+    with shipper, publisher:
+        started = set(threading.enumerate()) - threads
+        assert {t.name for t in started} == {"log-shipper", "metrics"}
+    for thread in started:
+        thread.join(timeout=10)
+        assert not thread.is_alive()
 
 
 def test_runtime_reaps_only_after_start() -> None:
