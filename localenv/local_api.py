@@ -124,7 +124,9 @@ class LocalApi:
             cloudwatch,
             self.store,
             self.clock,
-            Notifier(ctx.client("sns"), self.workspace.directory, ctx.client("sqs")),
+            Notifier(
+                ctx.client("sns"), self.workspace.directory, ctx.client("sqs"), ctx.client("kms")
+            ),
             ctx.account_id,
             ctx.region,
             self.alarm_names,

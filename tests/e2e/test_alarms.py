@@ -18,6 +18,7 @@ import requests
 
 from localenv import emulator
 from localenv.pytest_plugin import StackProcess, new_user
+from tests.e2e.stacks import queue_for_topic
 from tests.template_model import ROOT
 
 TEMPLATE = Path(__file__).parent / "stack" / "template.yaml"
@@ -49,11 +50,8 @@ class Subscriber:
 
     def __init__(self, stack: StackProcess, topic_arn: str):
         self.sqs = client(stack, "sqs")
-        self.url = self.sqs.create_queue(QueueName=f"alarms-{time.monotonic_ns()}")["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        client(stack, "sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+        name = f"alarms-{time.monotonic_ns()}"
+        self.url = queue_for_topic(self.sqs, client(stack, "sns"), topic_arn, name)
         self.received: list[dict[str, Any]] = []
 
     def messages(self, wait: float = 5.0) -> list[dict[str, Any]]:

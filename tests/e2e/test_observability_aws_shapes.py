@@ -23,6 +23,7 @@ import requests
 
 from localenv import emulator
 from localenv.pytest_plugin import StackProcess, new_user
+from tests.e2e.stacks import queue_for_topic
 from tests.template_model import ROOT
 
 ALARM = "ob-processor-duration-p99"
@@ -104,15 +105,8 @@ def fired(
 
 
 def subscribe(stack: StackProcess) -> str:
-    sqs = client(stack, "sqs")
-    url = str(sqs.create_queue(QueueName="alarm-subscriber")["QueueUrl"])
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    client(stack, "sns").subscribe(
-        TopicArn=stack.outputs["AlarmTopicArn"], Protocol="sqs", Endpoint=arn
-    )
-    return url
+    sns, topic = client(stack, "sns"), stack.outputs["AlarmTopicArn"]
+    return queue_for_topic(client(stack, "sqs"), sns, topic, "alarm-subscriber")
 
 
 def window(now: float) -> list[str]:

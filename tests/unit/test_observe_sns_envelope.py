@@ -19,6 +19,7 @@ from localenv.observe.sns_delivery import signing_key, string_to_sign
 TOPIC = "arn:aws:sns:us-east-1:111111111111:alarms"
 QUEUE = "arn:aws:sqs:us-east-1:111111111111:q"
 SUBSCRIPTION = f"{TOPIC}:0f3c5ad6-51c5-4ea9-9b8a-3c6a1e4d2b7f"
+MESSAGE = {"AlarmName": "a", "AlarmArn": "arn:aws:cloudwatch:us-east-1:111111111111:alarm:a"}
 
 
 class FakeSns:
@@ -42,8 +43,20 @@ class FakeSns:
 
 
 class FakeSqs:
+    """A queue whose policy lets the topic send to it, as SNS needs."""
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
+
+    def get_queue_attributes(self, QueueUrl: str, AttributeNames: list[str]) -> dict[str, Any]:  # noqa: N803
+        allow = {
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": QUEUE,
+            "Condition": {"ArnEquals": {"aws:SourceArn": TOPIC}},
+        }
+        return {"Attributes": {"Policy": json.dumps({"Statement": [allow]})}}
 
     def get_queue_url(self, QueueName: str, QueueOwnerAWSAccountId: str) -> dict[str, str]:  # noqa: N803
         return {"QueueUrl": f"http://sqs/{QueueOwnerAWSAccountId}/{QueueName}"}
@@ -54,7 +67,7 @@ class FakeSqs:
 
 def delivered(tmp_path: Path, sns: FakeSns) -> list[str]:
     sqs = FakeSqs()
-    Notifier(sns, tmp_path, sqs)(TOPIC, 'ALARM: "a" in US East (N. Virginia)', {"AlarmName": "a"})
+    Notifier(sns, tmp_path, sqs, kms=None)(TOPIC, 'ALARM: "a" in US East (N. Virginia)', MESSAGE)
     assert [url for url, _ in sqs.sent] == ["http://sqs/111111111111/q"]  # confirmed only
     return [body for _, body in sqs.sent]
 
@@ -75,7 +88,7 @@ def test_sqs_subscriber_gets_aws_envelope_signed_version_1(tmp_path: Path) -> No
         "UnsubscribeURL",
     ]
     assert envelope["Type"] == "Notification" and envelope["TopicArn"] == TOPIC
-    assert json.loads(envelope["Message"]) == {"AlarmName": "a"}
+    assert json.loads(envelope["Message"]) == MESSAGE
     assert envelope["SignatureVersion"] == "1"
     assert envelope["UnsubscribeURL"] == (
         "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + SUBSCRIPTION
@@ -98,4 +111,4 @@ def test_topic_signature_version_2_signs_sha256(tmp_path: Path) -> None:
 
 def test_raw_message_delivery_sends_the_message_alone(tmp_path: Path) -> None:
     (body,) = delivered(tmp_path, FakeSns({}, raw="true"))
-    assert json.loads(body) == {"AlarmName": "a"}
+    assert json.loads(body) == MESSAGE
