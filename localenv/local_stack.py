@@ -20,6 +20,7 @@ from typing import Any
 from localenv import build, emulator, stack
 from localenv.deployer import DeployResult
 from localenv.edge.calls import RawRequest
+from localenv.edge.dynamodb_limits import dynamodb_limits
 from localenv.edge.errors import EdgeResponse
 from localenv.edge.faults import FaultBook, control_routes
 from localenv.edge.lambda_invoke import InvokeSlot
@@ -119,6 +120,7 @@ class LocalStack:
         Wire a new interceptor (an answer served from the harness, a fault) here."""
         interceptors: list[Interceptor] = [
             self.iam.enforcer,
+            dynamodb_limits,  # what DynamoDB refuses and the emulator writes
             self.faults,  # after IAM: a denied call is denied, faults or not
             self.invoke_slot,
             self.api.answer_cloudwatch,

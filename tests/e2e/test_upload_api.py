@@ -205,3 +205,33 @@ def test_cors_preflight_and_cors_on_gateway_errors(
     denied = http.get(url, timeout=30)
     assert denied.status_code == 401
     assert denied.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_stacks_endpoint_refuses_a_26_item_batch_as_dynamodb_does(
+    localenv_stack: dict[str, Any],
+) -> None:
+    """The emulator alone writes it; DynamoDB refuses it, and so does the stack's endpoint."""
+    dynamodb = emulator.session(localenv_stack["Region"]).client(
+        "dynamodb", endpoint_url=localenv_stack["AwsEndpointUrl"]
+    )
+    table = localenv_stack["TableName"]
+    puts = [
+        {"PutRequest": {"Item": {"pk": {"S": "LIMIT#batch"}, "sk": {"S": f"{n:02d}"}}}}
+        for n in range(26)
+    ]
+    with pytest.raises(dynamodb.exceptions.ClientError) as refused:
+        dynamodb.batch_write_item(RequestItems={table: puts})
+    error = refused.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ValidationException",
+        "Too many items requested for the BatchWriteItem call",
+    )
+    assert (
+        dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "LIMIT#batch"}},
+        )["Items"]
+        == []
+    )
+    dynamodb.batch_write_item(RequestItems={table: puts[:25]})  # 25: written
