@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -101,7 +102,24 @@ def reserved_keys_error(variables: Any) -> str | None:
     )
 
 
+# "The total size of all environment variables doesn't exceed 4 KB", measured as the
+# compact JSON of the map: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+# (message and measure as LocalStack's AWS-validated Lambda provider answers them).
+MAX_ENVIRONMENT_BYTES = 4096
+
+
+def size_error(variables: Any) -> str | None:
+    measured = json.dumps(variables or {}, separators=(",", ":"), ensure_ascii=False)
+    if len(measured.encode()) <= MAX_ENVIRONMENT_BYTES:
+        return None
+    return (
+        "Lambda was unable to configure your environment variables because the environment "
+        f"variables you have provided exceeded the 4KB limit. String measured: {measured}"
+    )
+
+
 def check_reserved_variables(planned: Mapping[str, Planned]) -> None:
+    """Lambda's refusals of an Environment: reserved keys, more than 4 KB."""
     for function in planned.values():
         if function.type != Function.type_name or function.props is None:
             continue
@@ -109,6 +127,9 @@ def check_reserved_variables(planned: Mapping[str, Planned]) -> None:
         message = reserved_keys_error(variables)
         if message is not None:
             raise DeployError(f"{function.where}: {reserved_where(function.node)}: {message}")
+        message = size_error(variables)
+        if message is not None:
+            raise DeployError(f"{function.where}: Environment.Variables: {message}")
 
 
 def reserved_where(node: Any) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from localenv.gateway.api_model import Method
 from localenv.intrinsics import UnsupportedError
-from localenv.resources.compute import check_reserved_variables, reserved_keys_error
+from localenv.resources.compute import check_reserved_variables, reserved_keys_error, size_error
 from localenv.resources.preview import Planned
 from localenv.runtime import debugger, lambda_logs, sandbox
 from localenv.runtime.environment import Environment, FunctionConfig
@@ -202,6 +202,17 @@ def test_the_deploy_check_names_the_resource_the_key_and_its_line() -> None:
     with pytest.raises(Exception, match=r"line 10\): Environment\.Variables\.") as failed:
         check_reserved_variables(planned)
     assert "AWS_LAMBDA_FUNCTION_MEMORY_SIZE (line 16)" in str(failed.value)
+
+
+def test_environment_variables_over_4_kb_fail_the_deploy_as_lambda_refuses_them() -> None:
+    """4,096 bytes of compact JSON pass; one more byte is Lambda's refusal."""
+    base = len('{"A":""}')
+    check_reserved_variables({"Fn": planned_function({"A": "x" * (4096 - base)})})
+    over = {"Fn": planned_function({"A": "x" * (4097 - base)})}
+    with pytest.raises(Exception, match=r"Fn .*line 10\): Environment\.Variables: .*4KB limit"):
+        check_reserved_variables(over)
+    assert size_error({"A": "e" * 2045}) is None
+    assert size_error({"A": "é" * 2045}) is not None  # UTF-8 bytes, not characters
 
 
 # --- --debug ------------------------------------------------------------------------
