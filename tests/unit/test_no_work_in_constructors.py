@@ -128,7 +128,7 @@ def unanswered(_request: Request) -> Response:
 
 
 def alarm_engine(tmp: Path) -> AlarmEngine:
-    notifier = Notifier(Unused(), tmp, Unused())
+    notifier = Notifier(Unused(), tmp, Unused(), Unused())
     return AlarmEngine(
         Unused(), MetricStore(), Clock(), notifier, "123456789012", "us-east-1", list,
         threading.Lock(),
