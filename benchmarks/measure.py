@@ -93,7 +93,7 @@ def process_cpu_s(pid: int) -> float:
 def environment() -> dict[str, Any]:
     """What the figures depend on besides the code: the machine's load, and whether
     Python finds compiled bytecode (without it, every start compiles moto, boto3
-    and the harness from source: ~1.1 s more CPU per stack start, measured)."""
+    and the harness from source: ~1.2 s more CPU per stack start, measured)."""
     import moto  # noqa: PLC0415 - only to find its directory
 
     cached = any(Path(moto.__file__).parent.glob("__pycache__/*.pyc"))
