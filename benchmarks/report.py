@@ -10,6 +10,11 @@ def print_table(results: dict[str, Any]) -> None:
     rows = [
         ("localenv up --detach to ready, empty build cache", f"{results['up_cold_cache_s']:.2f} s"),
         ("localenv up --detach to ready, warm cache", f"{results['up_warm_cache_s']:.2f} s"),
+        (
+            "  its CPU: the command / the stack process",
+            f"{results['up_warm_cache_cpu_s']['command']:.2f} / "
+            f"{results['up_warm_cache_cpu_s']['stack']:.2f} s",
+        ),
         ("up to first 201 (warm cache)", f"{results['up_to_first_201_s']:.2f} s"),
         (
             "cold first request (authorizer + processor cold)",
@@ -53,7 +58,7 @@ def print_table(results: dict[str, Any]) -> None:
         (f"cold import handlers.{k} (python3.12)", f"{v:.0f} ms")
         for k, v in results["import_ms"].items()
     ]
-    rows += floor_rows(results) + size_rows(results)
+    rows += floor_rows(results) + size_rows(results) + environment_rows(results)
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
@@ -82,4 +87,18 @@ def size_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
             f"{row['get_p50_ms']:.1f} / {row['upload_p50_ms']:.1f} ms",
         )
         for size, row in results["table_size"].items()
+    ]
+
+
+def environment_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
+    before, after = results["environment_before"], results["environment_after"]
+    return [
+        (
+            "load average (1 min) at start / end, cores",
+            f"{before['load_average_1m']:.2f} / {after['load_average_1m']:.2f}, {before['cores']}",
+        ),
+        (
+            "compiled bytecode found / PYTHONDONTWRITEBYTECODE",
+            f"{before['site_packages_bytecode']} / {before['dont_write_bytecode']}",
+        ),
     ]

@@ -10,25 +10,21 @@ import contextlib
 import dataclasses
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from localenv import api_client, cognito_users, emulator, stack
+from localenv import api_client, cognito_users, detach, emulator, stack
 from localenv.cli_observe import control
-from localenv.console import CliError, say, state_dir, workspace_of
+from localenv.console import say, state_dir, workspace_of
 from localenv.deployer import DeployResult
 from localenv.errors import LocalenvError
 from localenv.iam.enforcer import Mode
 from localenv.local_stack import LocalStack, RunOptions
-from localenv.runtime import interpreters
 from localenv.runtime.debugger import DebugTarget
 from localenv.workspace import RunRecord, RunStatus, Workspace, alive, running
 
-READY_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 15
 
 
@@ -70,7 +66,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         say_drift(options.workspace, current)
         return 0
     if args.detach:
-        return start_detached(options.workspace, args)
+        return detach.start_detached(options.workspace, args.original_argv)
     return run_foreground(LocalStack(options, run_options_from(args), say), args)
 
 
@@ -157,32 +153,6 @@ def report(outputs: dict[str, Any], result: DeployResult, seconds: float) -> Non
         say(f"  {line}")
 
 
-def start_detached(workspace: Workspace, args: argparse.Namespace) -> int:
-    """Run ``localenv up`` in the background; return once it reports ready (or failed)."""
-    workspace.directory.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "localenv", *args.original_argv]
-    with workspace.log_file.open("w") as log:
-        child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        record = RunRecord.read(workspace)
-        if record is not None and record.pid == child.pid and record.status == RunStatus.READY:
-            say(f"localenv up: ready (pid {child.pid}); log: {workspace.log_file}")
-            say_runtime_warnings(workspace)
-            return 0
-        if child.poll() is not None:
-            raise CliError(f"localenv up failed:\n{workspace.log_file.read_text().strip()}")
-        time.sleep(0.05)
-    child.terminate()
-    raise CliError(f"localenv up did not become ready in {READY_TIMEOUT_SECONDS} s")
-
-
 def cmd_down(args: argparse.Namespace) -> int:
     workspace = workspace_of(args)
     record = running(workspace)
@@ -234,19 +204,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     say(f"  emulator  {record.endpoint_url} ({'embedded' if record.embedded else 'external'})")
     if record.api_url:
         say(f"  api       {record.api_url}")
-    say_runtime_warnings(workspace)
+    detach.say_runtime_warnings(workspace)
     if record.status != RunStatus.READY:
         return 3
     say_drift(workspace, record)
     for failure in control(args, "GET", "/alarms/failures")["failures"][-3:]:
         say(f"  alarm evaluation failed: {failure}")
     return 0
-
-
-def say_runtime_warnings(workspace: Workspace) -> None:
-    """A missing interpreter or sandbox, said where the user looks."""
-    for message in interpreters.recorded_warnings(workspace.directory):
-        say(message)
 
 
 def say_drift(workspace: Workspace, record: RunRecord) -> None:

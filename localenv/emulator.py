@@ -4,16 +4,20 @@ moto embedded in this process, or any emulator someone else runs
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
+import threading
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
 
 from localenv.edge.backends import Backend, HttpBackend, MotoBackend
+from localenv.edge.operations import new_botocore_session
 from localenv.edge.server import Edge, EdgeError, Interceptor, Observer
 from localenv.errors import LocalenvError
 
@@ -82,7 +86,11 @@ class Emulator:
             self.edge.start()
         except EdgeError as exc:
             raise EmulatorError(str(exc)) from exc
-        wait_reachable(self.endpoint_url)
+        # The edge listens once start() returns (connections wait in its backlog); only an
+        # external emulator behind it can still fail to answer. Probing the embedded one
+        # would cost moto a whole backend (an unsigned GET / is routed to S3) for nothing.
+        if self.backend_url is not None:
+            wait_reachable(self.endpoint_url)
 
     def stop(self) -> None:
         if self.edge is not None:
@@ -110,11 +118,27 @@ def wait_reachable(endpoint_url: str) -> None:
         ) from exc
 
 
+class SharedSession(boto3.Session):
+    """A session several threads create clients from: botocore's sessions are not
+    thread-safe while they create a client (its clients are), so creation is serialised."""
+
+    lock = threading.Lock()
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return super().client(*args, **kwargs)
+
+
+@functools.cache
 def session(region: str) -> boto3.Session:
-    return boto3.Session(
+    """The process's session for ``region`` with the emulator's credentials. One per
+    region, kept: a new session costs 100-500 ms of JSON parsing and setup for its
+    first client of each service, a kept one ~3-20 ms."""
+    return SharedSession(
         region_name=region,
         aws_access_key_id=CREDENTIALS["aws_access_key_id"],
         aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+        botocore_session=new_botocore_session(),
     )
 
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError
-
 
 class LocalenvError(Exception):
     """A one-line error for the user: what went wrong, and what to do about it."""
@@ -22,6 +19,10 @@ class AwsCallError(LocalenvError):
 def aws_call_errors() -> Iterator[None]:
     """AWS SDK errors (a refused call, an unreachable or malformed answer) as
     ``AwsCallError``, so they reach the user as one line like every other error."""
+    # botocore loads with the first AWS call, not with every command line.
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415
+
     try:
         yield
     except (ClientError, BotoCoreError, ResponseParserError) as exc:

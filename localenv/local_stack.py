@@ -31,6 +31,7 @@ from localenv.iam.guard import IamGuard
 from localenv.local_api import LocalApi, NotStartedError
 from localenv.observe.clock import Clock
 from localenv.observe.emulator_repairs import EmulatorRepairs
+from localenv.resources.base import DeployContext
 from localenv.runtime import interpreters
 from localenv.runtime.debugger import DebugTarget
 from localenv.workspace import RunRecord, RunStatus
@@ -112,6 +113,7 @@ class LocalStack:
             RunStatus.STARTING,
         )
         self.deployed: tuple[dict[str, Any], DeployResult] | None = None
+        self.ctx: DeployContext | None = None
         self.started_in = 0.0
 
     def edge_chain(self) -> tuple[list[Interceptor], list[Observer]]:
@@ -176,13 +178,21 @@ class LocalStack:
         self.progress(f"AWS endpoint: {self.endpoint_url} -> {behind}; IAM {self.iam.mode.value}")
         self.record.write(self.workspace)
         self.deploy()
-        ctx = stack.context(self.options, self.endpoint_url, self.progress)
-        self.api.start(ctx, self.emulator.emulator_id, self.run.alarm_interval)
+        self.api.start(self.context(), self.emulator.emulator_id, self.run.alarm_interval)
         self.invoke_slot.target = self.api.observers.lambda_invoke
         self.record.status = RunStatus.READY
         self.record.api_url = str(self.outputs.get("ApiEndpoint", ""))
         self.record.control_url = self.api.control.url
         self.record.write(self.workspace)
+
+    def context(self) -> DeployContext:
+        """The stack's one deploy context: its SDK clients and account id serve the
+        deploy, every redeploy and the running API alike."""
+        if self.ctx is None:
+            self.ctx = stack.context(
+                self.options, self.endpoint_url, lambda message: self.progress("  " + message)
+            )
+        return self.ctx
 
     def deploy(self) -> DeployResult:
         """Build and deploy (or update) the template into the emulator."""
@@ -192,6 +202,7 @@ class LocalStack:
                 self.endpoint_url,
                 self.emulator.emulator_id,
                 lambda message: self.progress("  " + message),
+                self.context(),
             )
         return self.deployed[1]
 

@@ -69,16 +69,21 @@ def context(
 
 
 def deploy(
-    options: StackOptions, endpoint_url: str, emulator_id: str, progress: Callable[[str], None]
+    options: StackOptions,
+    endpoint_url: str,
+    emulator_id: str,
+    progress: Callable[[str], None],
+    ctx: DeployContext | None = None,
 ) -> tuple[dict[str, Any], DeployResult]:
-    """Build, deploy (or update) the stack, create the demo user, write outputs.json."""
+    """Build, deploy (or update) the stack, create the demo user, write outputs.json.
+    A running stack passes its own ``ctx`` (its clients, its account id) to keep them."""
     workspace = options.workspace
     artifact = build.build(options.root)
     progress(
         f"{'reused' if artifact.cached else 'built'} {artifact.path.name} "
         f"({artifact.size // 1024} KiB)"
     )
-    ctx = context(options, endpoint_url, progress)
+    ctx = ctx or context(options, endpoint_url, progress)
     state = StackState.load(workspace.state_file, options.stack_name, emulator_id)
     try:
         template = template_loader.load(options.template_path)

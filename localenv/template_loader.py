@@ -26,7 +26,12 @@ class Node(dict[str, Any]):
     line: int = 0
 
 
-class Loader(yaml.SafeLoader):
+# libyaml's parser (PyYAML's C extension) reads the template ~8x faster than the
+# pure-Python one, with the same nodes and the same marks (lines).
+SafeBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class Loader(SafeBase):  # type: ignore[misc]
     pass
 
 

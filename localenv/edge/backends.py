@@ -32,14 +32,15 @@ class MotoBackend:
 
     def start(self) -> None:
         from moto.moto_server.werkzeug_app import (  # noqa: PLC0415 - moto loads lazily
-            DomainDispatcherApplication,
             create_backend_app,
         )
 
         from localenv import moto_query_index  # noqa: PLC0415 - patches moto, loads it
+        from localenv.moto_dispatch import CachedDispatcher  # noqa: PLC0415 - loads moto
 
         moto_query_index.apply()  # a query reads one partition, not the whole table
-        self.app = DomainDispatcherApplication(create_backend_app)
+
+        self.app = CachedDispatcher(create_backend_app)
 
     def environ(self, raw: RawRequest) -> dict[str, Any]:
         parts = urlsplit(raw.target)

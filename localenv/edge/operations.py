@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.loaders
 import botocore.session
 from botocore.exceptions import UnknownServiceError
 
@@ -36,22 +37,44 @@ class ServiceModel:
     name: str
     protocol: str
     target_prefix: str
-    routes: tuple[Route, ...]
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Built on the first request that needs them: most calls name their operation
+        in a header or a parameter, and a service has up to ~400 operations."""
+        return routes_of(self.name)
+
+
+@functools.cache
+def data_loader() -> botocore.loaders.Loader:
+    """The one loader of botocore's data files in this process. A botocore session
+    parses each JSON file it needs (endpoints: ~1 MB, a service model: up to ~1 MB)
+    once per loader; every session of the harness (the edge's, the deploy's, the
+    runtime's) shares this one, so each file is parsed once per process."""
+    return botocore.loaders.create_loader()
+
+
+def new_botocore_session() -> botocore.session.Session:
+    """A botocore session reading its data through the shared loader."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", data_loader())
+    return session
 
 
 @functools.cache
 def botocore_session() -> Any:
-    return botocore.session.get_session()
+    return new_botocore_session()
 
 
 def required_headers(operation: Any) -> frozenset[str]:
     shape = operation.input_shape
     if shape is None:
         return frozenset()
+    members = shape.members  # botocore builds this mapping anew on every access
     return frozenset(
-        shape.members[m].serialization["name"].lower()
+        members[m].serialization["name"].lower()
         for m in shape.required_members
-        if shape.members[m].serialization.get("location") == "header"
+        if members[m].serialization.get("location") == "header"
     )
 
 
@@ -87,13 +110,18 @@ def service_model(signing_name: str) -> ServiceModel | None:
         model = botocore_session().get_service_model(name)
     except UnknownServiceError:
         return None
-    routes = tuple(
+    return ServiceModel(name, model.protocol, model.metadata.get("targetPrefix", ""))
+
+
+@functools.cache
+def routes_of(name: str) -> tuple[Route, ...]:
+    model = botocore_session().get_service_model(name)
+    return tuple(
         sorted(
             (route_of(model.operation_model(op)) for op in model.operation_names),
             key=lambda r: -r.weight,
         )
     )
-    return ServiceModel(name, model.protocol, model.metadata.get("targetPrefix", ""), routes)
 
 
 def rest_operation(
