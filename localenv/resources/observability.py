@@ -33,7 +33,6 @@ class Key(Provisioner):
         }
     )
     no_local_effect = {
-        "KeyPolicy": "stored and read back; key policies are not evaluated locally",
         "EnableKeyRotation": "stored and read back; nothing rotates locally",
         "PendingWindowInDays": "stored; local teardown schedules deletion after 7 days",
         "MultiRegion": "stored; there is one region locally",
@@ -84,7 +83,6 @@ class TopicPolicy(Provisioner):
     type_name = "AWS::SNS::TopicPolicy"
     required = frozenset({"Topics", "PolicyDocument"})
     honored = frozenset({"Topics", "PolicyDocument"})
-    no_local_effect = {"PolicyDocument": "stored and read back; not evaluated on local publishes"}
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Deployed:
         for topic in props["Topics"]:
