@@ -21,15 +21,14 @@ evaluated as if the key were absent by accident.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from localenv.gateway.requests import Request
-from localenv.iam.evaluator import IamRequest, Verdict, effects
-from localenv.iam.policy import Effect, Policy, PolicyError, parse_statement
+from localenv.iam.evaluator import IamRequest, Verdict, resource_policy_verdict
+from localenv.iam.policy import Policy, PolicyError, parse_statement, raw_statements
 from localenv.intrinsics import UnsupportedError
 
 ACTION = "execute-api:Invoke"
@@ -81,11 +80,8 @@ def anonymous_statement(raw: Mapping[str, Any], api_arn: str, where: str) -> dic
 
 def parse(document: str | Mapping[str, Any], api_arn: str, where: str) -> ResourcePolicy:
     """The policy as stored by API Gateway (a JSON string) or as a template writes it."""
-    raw = json.loads(document) if isinstance(document, str) else document
-    listed = raw.get("Statement", [])
-    listed = [listed] if isinstance(listed, dict) else listed
     statements = []
-    for index, item in enumerate(listed):
+    for index, item in enumerate(raw_statements(document)):
         at = f"{where}: resource policy statement {item.get('Sid', index)}"
         statement = anonymous_statement(item, api_arn, at)
         if statement is not None:
@@ -113,10 +109,8 @@ def context(request: Request, now: float) -> dict[str, Sequence[str]]:
 
 
 def verdict(policy: ResourcePolicy, method_arn: str, keys: Mapping[str, Sequence[str]]) -> Verdict:
-    found = effects([policy.policy], IamRequest(ACTION, (method_arn,), keys), method_arn)
-    if Effect.DENY in found:
-        return Verdict.EXPLICIT_DENY
-    return Verdict.ALLOW if Effect.ALLOW in found else Verdict.IMPLICIT_DENY
+    request = IamRequest(ACTION, (method_arn,), keys)
+    return resource_policy_verdict(policy.policy, request, method_arn)
 
 
 def refusal(verdict_: Verdict, method_arn: str, has_authorizer: bool) -> str | None:

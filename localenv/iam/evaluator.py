@@ -85,6 +85,15 @@ def decide_one(
     return Decision(Verdict.ALLOW, resource)
 
 
+def resource_policy_verdict(policy: Policy, request: IamRequest, resource: str) -> Verdict:
+    """One resource-based policy on its own: an explicit Deny wins, else an Allow is
+    needed (the principal has no identity policy to add one)."""
+    found = effects([policy], request, resource)
+    if Effect.DENY in found:
+        return Verdict.EXPLICIT_DENY
+    return Verdict.ALLOW if Effect.ALLOW in found else Verdict.IMPLICIT_DENY
+
+
 def evaluate(
     request: IamRequest, identity: Sequence[Policy], boundary: Sequence[Policy] | None = None
 ) -> Decision:

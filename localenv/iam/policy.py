@@ -9,6 +9,7 @@ Grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_gra
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -87,11 +88,15 @@ def parse_statement(
     )
 
 
-def parse(name: str, document: str | dict[str, Any]) -> Policy:
+def raw_statements(document: str | Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A policy document's statements (a JSON string or parsed; one statement or a list)."""
     raw = json.loads(document) if isinstance(document, str) else document
-    statements = raw.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
+    listed = raw.get("Statement", [])
+    return [listed] if isinstance(listed, dict) else list(listed)
+
+
+def parse(name: str, document: str | dict[str, Any]) -> Policy:
+    statements = raw_statements(document)
     return Policy(
         name,
         tuple(

@@ -17,13 +17,12 @@ reported as such, never taken as allowing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from localenv.iam.evaluator import IamRequest, Verdict, effects
-from localenv.iam.policy import Effect, Policy, PolicyError, parse_statement
+from localenv.iam.evaluator import IamRequest, Verdict, resource_policy_verdict
+from localenv.iam.policy import Policy, PolicyError, parse_statement, raw_statements
 
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
 # (aws:SourceOwner: SNS's own key for the source account, used by its default policy).
@@ -67,11 +66,8 @@ def names(principal: Any, service: str) -> bool:
 
 def applying(document: str | Mapping[str, Any], service: str, where: str) -> Policy:
     """The statements that apply to ``service``, without their principals."""
-    raw = json.loads(document) if isinstance(document, str) else document
-    listed = raw.get("Statement", [])
-    listed = [listed] if isinstance(listed, dict) else listed
     statements = []
-    for index, item in enumerate(listed):
+    for index, item in enumerate(raw_statements(document)):
         if "NotPrincipal" in item:
             raise PolicyError(f"{where} statement {index}: NotPrincipal is not evaluated locally")
         if names(item.get("Principal"), service):
@@ -84,10 +80,7 @@ def verdict(document: str | Mapping[str, Any], request: ServiceRequest, where: s
     """Raises PolicyError when a statement that applies cannot be judged here."""
     policy = applying(document, request.service, where)
     iam_request = IamRequest(request.action, (request.resource,), request.context())
-    found = effects([policy], iam_request, request.resource)
-    if Effect.DENY in found:
-        return Verdict.EXPLICIT_DENY
-    return Verdict.ALLOW if Effect.ALLOW in found else Verdict.IMPLICIT_DENY
+    return resource_policy_verdict(policy, iam_request, request.resource)
 
 
 def refusal(document: str | Mapping[str, Any], request: ServiceRequest, where: str) -> str | None:
