@@ -131,3 +131,19 @@ def test_the_conditional_puts_guard_complete_items(dynamodb: Any, recorder: Reco
         assert put["ExpressionAttributeValues"] == {":complete": {"S": "COMPLETE"}}
         assert put["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
         assert put["TableName"] == TABLE
+
+
+def test_each_query_of_a_page_uses_every_chunk_it_returns(
+    dynamodb: Any, recorder: Recorder
+) -> None:
+    lines = lines_of(120)
+    upload_id = stored(dynamodb, lines)
+    store = UploadReader(dynamodb, TABLE)
+    chunks = len(list(pack_lines(lines, target=100)))
+    recorder.calls.clear()
+    assert reader.read_lines(store, upload_id, 1, 120, reader.PageBudget(10**7)) == lines
+    # One query for the chunk holding the first line, then one per CHUNKS_PER_QUERY of
+    # the others: every chunk a query returns that continues the page is used.
+    expected = 1 + -(-(chunks - 1) // reader.CHUNKS_PER_QUERY)
+    assert chunks > 2 * reader.CHUNKS_PER_QUERY
+    assert len(recorder.of("Query")) == expected

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime
 import hashlib
+import io
 import json
+import logging
 import random
+import re
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -275,6 +281,7 @@ def test_throttling_past_the_bound_is_503_and_nothing_visible(dynamodb: Any) -> 
         processor.store_upload(writer, many_lines_upload(3000), "req-1")
     assert caught.value.kind is RejectionKind.STORAGE_THROTTLED
     assert caught.value.retry_after is not None
+    assert "Nothing was made visible" in caught.value.detail
     (meta,) = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
     assert meta["status"]["S"] == STATUS_PENDING
     assert "gsi1pk" not in meta
@@ -486,6 +493,7 @@ def test_a_retried_complete_put_of_this_request_is_201_not_a_replay(dynamodb: An
     writer = UploadWriter(CompleteReplyLost(dynamodb), TABLE, deadline_backoff(seconds=10.0))
     stored = processor.store_upload(writer, upload, "request-a")
     assert stored.created is True
+    assert stored.body == upload.summary()
     again = processor.store_upload(UploadWriter(dynamodb, TABLE), upload, "request-b")
     assert again.created is False
     (meta,) = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
@@ -619,3 +627,81 @@ def test_location_is_the_request_path_plus_the_upload_id(
     context: dict[str, str] | None, expected: str
 ) -> None:
     assert processor.location({"requestContext": context}, "ID") == expected
+
+
+def test_a_replay_whose_stored_item_came_back_empty_keeps_the_replays_name() -> None:
+    upload = build_upload(OWNER, "replay.txt", b"x", ["x"])
+    assert processor.replay_body(upload, {}) == upload.summary()
+    first = processor.replay_body(upload, {"uploadId": upload.upload_id, "name": "first.txt"})
+    assert first == {**upload.summary(), "name": "first.txt"}
+    unnamed = processor.replay_body(upload, {"uploadId": upload.upload_id})
+    assert unnamed == {**upload.summary(), "name": None}
+
+
+def log_records(out: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return [line for line in lines if "message" in line]
+
+
+@pytest.fixture
+def processor_log() -> Iterator[io.StringIO]:
+    """The processor's JSON log lines, through a second handler with its own formatter."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(processor.logger.registered_formatter)
+    stdlib_logger = logging.getLogger(processor.logger.name)
+    stdlib_logger.addHandler(handler)
+    yield buffer
+    stdlib_logger.removeHandler(handler)
+
+
+def test_the_stored_log_line_names_the_upload_its_lines_and_bytes(
+    dynamodb: Any, context: LambdaContext, processor_log: io.StringIO
+) -> None:
+    body = b"one\ntwo\nthree"
+    payload = invoke(post(body), context)[2]
+    records = log_records(processor_log.getvalue())
+    (stored,) = [r for r in records if r["message"] == "upload stored"]
+    assert (stored["lines"], stored["bytes"]) == (3, len(body))
+    assert (stored["upload_id"], stored["owner"]) == (payload["uploadId"], OWNER)
+    assert stored["api_request_id"] == "6f1e2d3c-4b5a-4968-8776-655443322110"
+
+
+def test_a_replay_counts_one_count_unit(
+    dynamodb: Any, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invoke(post(b"x"), context)
+    capsys.readouterr()
+    invoke(post(b"x"), context)
+    (emf,) = emf_lines(capsys.readouterr().out)
+    (metric,) = emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+    assert metric == {"Name": "UploadsReplayed", "Unit": "Count"}
+
+
+def test_location_follows_the_request_path_not_the_stage_name() -> None:
+    # A custom domain's base path mapping: the path the client called is not /{stage}/...
+    event = {"requestContext": {"path": "/v1/dataproc", "stage": "prod"}}
+    assert processor.location(event, "ID") == "/v1/dataproc/ID"
+
+
+def test_the_writer_deadline_is_exactly_the_remaining_time_minus_the_margin(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    context.remaining_ms = 28_000
+    before = time.monotonic()
+    deadline = processor.writer(context).backoff.deadline
+    after = time.monotonic()
+    expected = 28 - processor.DEADLINE_MARGIN_SECONDS
+    assert before + expected <= deadline.at <= after + expected
+
+
+def test_created_at_is_the_utc_time_of_the_upload_in_milliseconds(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    before = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    invoke(post(b"x"), context)
+    after = datetime.datetime.now(datetime.UTC)
+    (meta,) = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
+    created = meta["createdAt"]["S"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created), created
+    assert before <= datetime.datetime.fromisoformat(created) <= after

@@ -16,6 +16,7 @@ from handlers.records import STATUS_PENDING, build_upload, chunk_item, meta_item
 from handlers.storage import UploadReader, UploadWriter
 from tests.sample_events import load
 from tests.unit.conftest import TABLE, LambdaContext
+from tests.unit.dynamodb_calls import Recorder
 
 ALICE = "alice-sub"
 BOB = "bob-sub"
@@ -88,6 +89,7 @@ def test_someone_elses_upload_is_404(dynamodb: Any, context: LambdaContext, who:
     status, problem = get(context, who, upload_id)
     assert status == 404
     assert problem["type"] == "urn:dataproc:problem:not-found"
+    assert upload_id in problem["detail"]
 
 
 def test_incomplete_and_missing_and_malformed_ids_are_404(
@@ -151,6 +153,7 @@ def test_bad_list_limit_is_400(dynamodb: Any, context: LambdaContext, limit: str
     status, problem = get(context, ALICE, limit=limit)
     assert status == 400
     assert problem["type"] == "urn:dataproc:problem:bad-limit"
+    assert "1 to 100" in problem["detail"]
 
 
 # Defect 5: only ASCII digits in range; any malformed cursor is a 400 problem.
@@ -337,3 +340,85 @@ def test_get_and_list_answer_every_public_field(dynamodb: Any, context: LambdaCo
     assert page == {**expected, "firstLine": 1, "data": body_lines, "nextCursor": None}
     status, listing = get(context, ALICE)
     assert listing == {"uploads": [expected], "nextCursor": None}
+
+
+# Issue 16: the reader's remaining mutants.
+
+
+def test_a_malformed_upload_id_is_404_without_asking_dynamodb(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    # DynamoDB refuses a partition key over 2,048 bytes (a ValidationException, so a 500):
+    # an id that cannot be an upload id is answered without a request.
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
+    from handlers import aws_clients
+
+    recorder = Recorder().attach(aws_clients.dynamodb())
+    for upload_id in ("x" * 3000, "not-an-id", "0" * 31):
+        status, problem = get(context, ALICE, upload_id)
+        assert (status, problem["type"]) == (404, "urn:dataproc:problem:not-found")
+    assert recorder.calls == []
+
+
+def test_a_chunk_that_ends_before_the_line_is_a_missing_line_at_once(dynamodb: Any) -> None:
+    lines = [f"line {n:02d}" for n in range(1, 41)]
+    upload = build_upload(ALICE, "f", "\n".join(lines).encode(), lines)
+    upload = dataclasses.replace(upload, chunks=tuple(pack_lines(lines, target=70)))
+    processor.store_upload(UploadWriter(dynamodb, TABLE), upload, "r")
+    second = upload.chunks[1]
+    key = {"pk": {"S": "UPLOAD#" + upload.upload_id}, "sk": {"S": second.sk}}
+    dynamodb.delete_item(TableName=TABLE, Key=key)
+    recorder = Recorder().attach(dynamodb)
+    with pytest.raises(reader.MissingLinesError, match=f"no chunk holds line {second.first}"):
+        reader.read_lines(
+            UploadReader(dynamodb, TABLE), upload.upload_id, second.first, 1, reader.PageBudget(99)
+        )
+    assert len(recorder.of("Query")) == 1  # the chunk before it ends at second.first - 1
+
+
+def test_the_envelope_is_counted_as_the_runtime_serializes_the_response() -> None:
+    body = {"data": ["é"], "firstLine": 1}
+    sent = (
+        '{"statusCode": 200, "headers": {"Content-Type": "application/json"}, '
+        '"body": "{\\"data\\":[\\"é\\"],\\"firstLine\\":1}"}'
+    )
+    assert reader.envelope_bytes(body) == len(sent.encode("utf-8"))
+
+
+def test_without_a_limit_a_page_holds_1000_lines_and_a_listing_20_uploads(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    upload_id = store(dynamodb, ALICE, [str(n) for n in range(1001)])
+    _, page = get(context, ALICE, upload_id)
+    assert (len(page["data"]), page["nextCursor"] is not None) == (1000, True)
+    for minute in range(20):
+        store(dynamodb, ALICE, [f"more {minute}"], minute=minute)
+    _, listing = get(context, ALICE)
+    assert (len(listing["uploads"]), listing["nextCursor"] is not None) == (20, True)
+
+
+def test_a_page_that_stops_one_line_short_has_a_cursor_to_the_last_line(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    upload_id = store(dynamodb, ALICE, ["a", "b", "c"])
+    _, first = get(context, ALICE, upload_id, limit="2")
+    assert first["data"] == ["a", "b"]
+    _, last = get(context, ALICE, upload_id, limit="2", cursor=first["nextCursor"])
+    assert (last["firstLine"], last["data"], last["nextCursor"]) == (3, ["c"], None)
+
+
+def test_a_full_page_fills_6_mb_to_within_a_line_and_keeps_room_for_its_cursor(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    # Wide lines to near the limit, then lines that cost 10 bytes each: the page stops
+    # within 10 bytes of its budget, so the margin kept for the cursor is what keeps
+    # the response under 6 MB.
+    lines = ["x" * 996] * 5990 + ["y" * 5] * 4000
+    upload_id = store(dynamodb, ALICE, lines)
+    size = envelope_size(context, ALICE, upload_id, limit="10000")
+    _, page = get(context, ALICE, upload_id, limit="10000")
+    cursor = len(page["nextCursor"])
+    assert 5990 < len(page["data"]) < len(lines)
+    budget = reader.RESPONSE_MAX_BYTES - reader.CURSOR_RESERVE_BYTES
+    assert budget - 10 < size - cursor <= budget
+    assert size <= reader.RESPONSE_MAX_BYTES
