@@ -232,3 +232,18 @@ def test_what_is_not_evaluated_locally_is_refused(
 ) -> None:
     with pytest.raises(PolicyError, match=complaint):
         policy(statement)
+
+
+def test_many_wildcards_against_a_long_value_that_does_not_match() -> None:
+    """A backtracking regular expression of these patterns takes time of the order of
+    the value's length to the power of the wildcard count (this would not finish); the
+    matcher reads the value once."""
+    value = "a" * 5000
+    assert not action_matches("a*a*a*a*a*a*a*a*b", value)
+    assert not resource_matches(
+        "arn:aws:execute-api:*:*:a*a*a*a*a*a*/x*a*a*a*b", f"arn:aws:execute-api:r:1:{value}"
+    )
+    assert resource_matches(
+        "arn:aws:execute-api:*:*:a*a*a*a*a*a*", f"arn:aws:execute-api:r:1:{value}"
+    )
+    assert not resource_matches("arn:a?s:*", "arn:a:s:x")  # ? stays within its segment
