@@ -18,6 +18,7 @@ could stall the gateway.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ANY, ONE, STAR, SEGMENT_STAR = "any", "one", "star", "segment-star"
@@ -104,20 +105,25 @@ def arn_automaton(pattern: str) -> Automaton:
 # answers for values up to this long are remembered (longer ones, e.g. a request path
 # the client chose, are matched each time rather than filling memory).
 CACHED_VALUE_CHARACTERS = 512
+Compiler = Callable[[str], Automaton]
+
+
+def run(compiler: Compiler, pattern: str, value: str) -> bool:
+    if len(value) <= CACHED_VALUE_CHARACTERS:
+        return cached_run(compiler, pattern, value)
+    return compiler(pattern).matches(value)
+
+
+@functools.lru_cache(maxsize=32768)
+def cached_run(compiler: Compiler, pattern: str, value: str) -> bool:
+    return compiler(pattern).matches(value)
 
 
 def glob(pattern: str, value: str, ignore_case: bool = False) -> bool:
     """``*`` any run (newlines included), ``?`` one character."""
     if ignore_case:
         pattern, value = pattern.lower(), value.lower()
-    if len(value) <= CACHED_VALUE_CHARACTERS:
-        return cached_glob(pattern, value)
-    return glob_automaton(pattern).matches(value)
-
-
-@functools.lru_cache(maxsize=16384)
-def cached_glob(pattern: str, value: str) -> bool:
-    return glob_automaton(pattern).matches(value)
+    return run(glob_automaton, pattern, value)
 
 
 def action_matches(pattern: str, action: str) -> bool:
@@ -125,13 +131,4 @@ def action_matches(pattern: str, action: str) -> bool:
 
 
 def resource_matches(pattern: str, arn: str) -> bool:
-    if pattern == "*":
-        return True
-    if len(arn) <= CACHED_VALUE_CHARACTERS:
-        return cached_resource_match(pattern, arn)
-    return arn_automaton(pattern).matches(arn)
-
-
-@functools.lru_cache(maxsize=16384)
-def cached_resource_match(pattern: str, arn: str) -> bool:
-    return arn_automaton(pattern).matches(arn)
+    return pattern == "*" or run(arn_automaton, pattern, arn)
