@@ -15,8 +15,9 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
+from localenv.daemon import DaemonWorker
 from localenv.observe.clock import Clock
 from localenv.runtime.environment import OutcomeKind
 
@@ -84,7 +85,7 @@ class MetricStore:
             }
 
 
-class MetricPublisher:
+class MetricPublisher(DaemonWorker):
     """Records into the store at once; ``start()`` starts the thread that forwards the
     datapoints to CloudWatch (PutMetricData), ``stop()`` ends it; a context manager."""
 
@@ -96,20 +97,6 @@ class MetricPublisher:
         self.cloudwatch_lock = cloudwatch_lock
         self.clock = clock
         self.outbox: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Send recorded datapoints to the emulator's CloudWatch from now on."""
-        if self.thread is None:
-            self.thread = threading.Thread(target=self.send, daemon=True, name="metrics")
-            self.thread.start()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     def record(
         self, namespace: str, name: str, value: float, unit: str, dimensions: dict[str, str]
@@ -197,7 +184,10 @@ class MetricPublisher:
                         recorded += 1
         return recorded
 
-    def send(self) -> None:
+    thread_name = "metrics"
+
+    def run(self) -> None:
+        """Send recorded datapoints to the emulator's CloudWatch until stopped."""
         while (item := self.outbox.get()) is not None:
             batch: dict[str, list[dict[str, Any]]] = defaultdict(list)
             batch[item[0]].append(item[1])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import threading
 import time
-from typing import Any, Self
+from typing import Any
+
+from localenv.daemon import DaemonWorker
 
 # PutLogEvents takes at most 10,000 events and 1,048,576 bytes (each message's UTF-8
 # bytes + 26) per call, in chronological order, spanning at most 24 hours; a batch
@@ -46,28 +47,17 @@ def batch_full(batch: list[Event], size: int, ts: int) -> bool:
     )
 
 
-class LogShipper:
+class LogShipper(DaemonWorker):
     """Stores the client; ``start()`` starts the sender thread, ``stop()`` ships what is
     queued and ends it; a context manager."""
+
+    thread_name = "log-shipper"
 
     def __init__(self, logs_client: Any, sleep: Any = time.sleep):
         self.client = logs_client
         self.sleep = sleep
         self.queue: queue.Queue[tuple[str, str, list[tuple[int, str]]] | None] = queue.Queue()
         self.streams: set[tuple[str, str]] = set()
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self.thread is None:
-            self.thread = threading.Thread(target=self.run, daemon=True, name="log-shipper")
-            self.thread.start()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     def __call__(self, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
         self.queue.put((group, stream, lines))
