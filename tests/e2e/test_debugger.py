@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from localenv.pytest_plugin import StackProcess, free_port, new_user
+from tests.e2e.stacks import running
 from tests.template_model import ROOT
 
 PROCESSOR = ROOT / "handlers" / "processor.py"
@@ -93,8 +94,7 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str], debug_port: int
 ) -> Iterator[StackProcess]:
     name = f"d{uuid.uuid4().hex[:8]}"
-    process = StackProcess.start(
-        ROOT,
+    with running(
         tmp_path_factory.mktemp("debug"),
         "--stack-name",
         name,
@@ -103,11 +103,8 @@ def stack(
         "--parameter",
         f"ProcessorTimeout={FUNCTION_TIMEOUT}",
         *localenv_backend_args,
-    )
-    try:
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def upload(url: str, token: str, into: dict[str, Any]) -> None:
@@ -180,19 +177,15 @@ def plain_stack(
     tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
 ) -> Iterator[StackProcess]:
     """A stack started without --debug: `localenv invoke --debug-port` needs nothing else."""
-    process = StackProcess.start(
-        ROOT,
+    with running(
         tmp_path_factory.mktemp("debuginvoke"),
         "--stack-name",
         f"i{uuid.uuid4().hex[:8]}",
         "--parameter",
         f"ProcessorTimeout={FUNCTION_TIMEOUT}",
         *localenv_backend_args,
-    )
-    try:
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def post_event(stack: StackProcess, tmp_path: Path) -> Path:

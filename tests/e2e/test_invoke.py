@@ -20,9 +20,9 @@ from botocore.config import Config
 
 from localenv import emulator
 from localenv.pytest_plugin import StackProcess, User, new_user
+from tests.e2e.stacks import running
 from tests.e2e.test_gateway_behaviour import TEMPLATE, log_messages
 from tests.e2e.test_upload_api import table_items
-from tests.template_model import ROOT
 
 AWS = Path(sys.executable).parent / "aws"
 
@@ -32,13 +32,10 @@ def real(
     tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
 ) -> Iterator[StackProcess]:
     """The project's own stack: the reader and the processor behind the API."""
-    process = StackProcess.start(
-        ROOT, tmp_path_factory.mktemp("inv"), "--stack-name", "inv", *localenv_backend_args
-    )
-    try:
+    with running(
+        tmp_path_factory.mktemp("inv"), "--stack-name", "inv", *localenv_backend_args
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +43,15 @@ def gw(
     tmp_path_factory: pytest.TempPathFactory, localenv_backend_args: list[str]
 ) -> Iterator[StackProcess]:
     """The test functions (tests/e2e/stack): fail, echo, limited."""
-    process = StackProcess.start(
-        ROOT,
+    with running(
         tmp_path_factory.mktemp("gwinv"),
         "--template",
         str(TEMPLATE),
         "--stack-name",
         "gw",
         *localenv_backend_args,
-    )
-    try:
+    ) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def aws_invoke(stack: StackProcess, out: Path, *args: str) -> dict[str, Any]:
