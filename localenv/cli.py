@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from localenv import detach
+from localenv import detach, gc_tuning
 from localenv.errors import LocalenvError
 
 
@@ -22,6 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if started is not None:
         return started
-    from localenv import commands  # noqa: PLC0415 - the harness loads only when needed
+    with gc_tuning.paused():
+        from localenv import commands  # noqa: PLC0415 - the harness loads only when needed
 
     return commands.main(arguments)

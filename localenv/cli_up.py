@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from localenv import api_client, cognito_users, detach, emulator, stack
+from localenv import api_client, cognito_users, detach, emulator, gc_tuning, stack
 from localenv.cli_observe import control
 from localenv.console import say, state_dir, workspace_of
 from localenv.deployer import DeployResult
@@ -74,7 +74,9 @@ def run_foreground(local: LocalStack, args: argparse.Namespace) -> int:
     stop, reload = threading.Event(), threading.Event()
     install_stop_handlers(stop, reload)
     try:
-        local.start()
+        with gc_tuning.paused():
+            local.start()
+        gc_tuning.freeze_survivors()
         report(local.outputs, local.result, local.started_in)
         say_drift(local.workspace, local.record)
         if args.demo:

@@ -35,10 +35,11 @@ class MotoBackend:
             create_backend_app,
         )
 
-        from localenv import moto_query_index  # noqa: PLC0415 - patches moto, loads it
+        from localenv import moto_query_index, moto_speedups  # noqa: PLC0415 - patch moto
         from localenv.moto_dispatch import CachedDispatcher  # noqa: PLC0415 - loads moto
 
         moto_query_index.apply()  # a query reads one partition, not the whole table
+        moto_speedups.apply()  # per-call costs that change no answer
 
         self.app = CachedDispatcher(create_backend_app)
 

@@ -47,6 +47,8 @@ class DeployContext:
     # The account's Lambda concurrency limit (1000 by default on AWS, 10 on a new account).
     account_concurrency: int = 1000
     _clients: dict[str, Any] = field(default_factory=dict)
+    # Function code already in the emulator's S3: sha256 -> {"S3Bucket", "S3Key"}.
+    uploaded_code: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
         if service not in self._clients:

@@ -1,0 +1,149 @@
+"""Costs of moto 5.2, removed without changing an answer (a small, tested patch,
+applied where the harness embeds moto). Three are paid on every call, two once per
+start.
+
+- ``Item.__init__`` fills ``LimitedSizeDict`` one attribute at a time, and each
+  ``__setitem__`` re-measures every attribute already stored: O(n²) size
+  computations per item, ~13 % of the stack process's CPU in a run of warm
+  uploads. While an item is built the attribute names are distinct and sizes
+  only add up: the patch keeps a running total, so it raises moto's own ``ItemSizeTooLarge``
+  at the same attribute as the original (DynamoDB's limit is 400 KB per item,
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html;
+  moto allows 405,000 bytes).
+- ``BaseResponse.call_action`` lists the response class's methods with
+  ``inspect.getmembers`` on every request; the list depends only on the class.
+- ``AccountSpecificBackend.get_session`` makes a botocore session of its own whose
+  loader parses the full model of each service (up to ~1 MB of JSON) only to list
+  the service's regions; the harness's clients parse the same files again. Given
+  the harness's shared loader (``localenv.edge.operations.data_loader``), each file
+  is parsed once per process. moto's own ``moto.core.loaders.Loader`` (its models
+  carry moto's extras) is left alone.
+- ``moto.apigateway.models`` imports ``openapi_spec_validator`` (~0.12 s with
+  compiled bytecode, most of it pydantic) for ``ImportRestApi``/``PutRestApi``
+  with ``failonwarnings``; the patch imports it at that first use instead.
+- Each ``CognitoIdpUserPool`` parses moto's one RSA signing key again (~0.1 s of
+  key checks); the patch parses it once per process.
+
+Written so each can be offered upstream as it stands.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import types
+from typing import Any
+
+import boto3
+from moto.core import base_backend, responses
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.utilities import bytesize
+
+# moto's bound, LimitedSizeDict.__setitem__.
+ITEM_SIZE_BOUND = 405_000
+ORIGINAL_ITEM_INIT = Item.__init__  # kept for the tests that compare both
+_applied = False
+
+
+def apply() -> None:
+    """Patch moto once per process (idempotent)."""
+    global _applied  # noqa: PLW0603 - one patch per process
+    if _applied:
+        return
+    _applied = True
+    Item.__init__ = item_init  # type: ignore[method-assign]
+    responses.method_names_from_class = functools.cache(  # type: ignore[attr-defined]
+        responses.method_names_from_class  # type: ignore[attr-defined]
+    )
+    base_backend.AccountSpecificBackend.get_session = classmethod(  # type: ignore[method-assign,assignment]
+        lambda _cls: shared_session()
+    )
+    import_apigateway_without_validator()
+    from moto.cognitoidp import models as cognito  # noqa: PLC0415 - after the patches above
+
+    cognito.jwk = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
+        RSAKey=types.SimpleNamespace(import_key=rsa_key)
+    )
+
+
+def item_init(
+    self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]
+) -> None:
+    """``Item.__init__`` with each attribute measured once: the same checks in the same
+    order, each against the running total instead of a re-measured whole."""
+    self.hash_key = hash_key
+    self.range_key = range_key
+    self.attrs = LimitedSizeDict()
+    size = 0
+    for key, value in attrs.items():
+        converted = DynamoType(value)
+        size += bytesize(key) + converted.size()
+        if size > ITEM_SIZE_BOUND:
+            raise ItemSizeTooLarge
+        dict.__setitem__(self.attrs, key, converted)
+
+
+@functools.cache
+def shared_session() -> boto3.Session:
+    from localenv.edge.operations import new_botocore_session  # noqa: PLC0415 - no cycle at import
+
+    return boto3.Session(botocore_session=new_botocore_session())
+
+
+VALIDATOR_MODULES = (
+    "openapi_spec_validator",
+    "openapi_spec_validator.validation",
+    "openapi_spec_validator.validation.exceptions",
+)
+
+
+class ValidatorNotLoadedError(Exception):
+    """Stands for openapi_spec_validator's error until the validator is first used."""
+
+
+def import_apigateway_without_validator() -> None:
+    """Import moto's API Gateway models with stand-ins for ``openapi_spec_validator``.
+
+    The models look ``validate`` and ``OpenAPIValidationError`` up as module globals
+    when a call runs (``except OpenAPIValidationError`` is evaluated after ``validate``
+    raised), so the first call to ``validate`` can put the real ones in place.
+    """
+    if "moto.apigateway.models" in sys.modules or VALIDATOR_MODULES[0] in sys.modules:
+        return
+    stand_in = types.ModuleType(VALIDATOR_MODULES[0])
+    stand_in.validate = validate_on_first_use  # type: ignore[attr-defined]
+    errors = types.ModuleType(VALIDATOR_MODULES[2])
+    errors.OpenAPIValidationError = ValidatorNotLoadedError  # type: ignore[attr-defined]
+    package = types.ModuleType(VALIDATOR_MODULES[1])
+    sys.modules.update(zip(VALIDATOR_MODULES, (stand_in, package, errors), strict=True))
+    try:
+        import moto.apigateway.models  # noqa: F401, PLC0415 - imported under the stand-ins
+    finally:
+        for name in VALIDATOR_MODULES:
+            sys.modules.pop(name, None)
+
+
+def validate_on_first_use(document: Any) -> Any:
+    from openapi_spec_validator import validate  # noqa: PLC0415 - the real one, now
+    from openapi_spec_validator.validation.exceptions import (  # noqa: PLC0415
+        OpenAPIValidationError,
+    )
+
+    models = sys.modules["moto.apigateway.models"]
+    models.OpenAPIValidationError = OpenAPIValidationError  # type: ignore[attr-defined]
+    models.validate = validate  # type: ignore[attr-defined]
+    return validate(document)
+
+
+@functools.cache
+def _rsa_key(serialized: str) -> Any:
+    from joserfc import jwk  # noqa: PLC0415 - moto's own dependency
+
+    return jwk.RSAKey.import_key(json.loads(serialized))
+
+
+def rsa_key(data: dict[str, Any]) -> Any:
+    """moto's signing key, parsed once per distinct key (moto ships one)."""
+    return _rsa_key(json.dumps(data, sort_keys=True))

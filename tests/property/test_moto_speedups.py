@@ -1,0 +1,118 @@
+"""The moto speed-ups change no answer: items are built (or refused) as moto builds them."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from moto.core import base_backend, responses
+from moto.core.utils import method_names_from_class
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.responses import DynamoHandler
+
+from localenv import moto_speedups
+from localenv.edge import operations
+
+moto_speedups.apply()
+
+# Sizes around moto's 405,000-byte bound: a few large attributes cross it, small ones don't.
+sizes = st.one_of(st.integers(0, 40), st.integers(60_000, 210_000))
+scalars = st.one_of(
+    sizes.map(lambda n: {"S": "é" * (n // 2) if n % 2 else "x" * n}),
+    st.integers(-(10**30), 10**30).map(lambda n: {"N": str(n)}),
+    st.booleans().map(lambda b: {"BOOL": b}),
+    st.just({"NULL": True}),
+)
+values = st.one_of(
+    scalars,
+    st.lists(scalars, max_size=3).map(lambda items: {"L": items}),
+    st.dictionaries(st.text(min_size=1, max_size=5), scalars, max_size=3).map(lambda m: {"M": m}),
+)
+attribute_maps = st.dictionaries(st.text(min_size=1, max_size=300), values, max_size=6)
+
+
+def build(init: Any, attrs: dict[str, Any]) -> Item | type[Exception]:
+    item: Item = Item.__new__(Item)  # type: ignore[assignment]
+    try:
+        init(item, DynamoType({"S": "pk"}), None, attrs)
+    except ItemSizeTooLarge:
+        return ItemSizeTooLarge
+    return item
+
+
+@given(attribute_maps)
+def test_items_are_built_or_refused_as_moto_does(attrs: dict[str, Any]) -> None:
+    ours = build(moto_speedups.item_init, attrs)
+    theirs = build(moto_speedups.ORIGINAL_ITEM_INIT, attrs)
+    if isinstance(theirs, Item):
+        assert isinstance(ours, Item)
+        assert ours == theirs
+        assert list(ours.attrs) == list(theirs.attrs)
+        assert type(ours.attrs) is type(theirs.attrs)
+    else:
+        assert ours is theirs
+
+
+def test_an_item_over_the_bound_is_refused_and_one_at_it_is_kept() -> None:
+    name = "a"
+    at_bound = {name: {"S": "x" * (moto_speedups.ITEM_SIZE_BOUND - len(name))}}
+    assert isinstance(build(moto_speedups.item_init, at_bound), Item)
+    over = {name: {"S": "x" * (moto_speedups.ITEM_SIZE_BOUND - len(name) + 1)}}
+    assert build(moto_speedups.item_init, over) is ItemSizeTooLarge
+    assert Item.__init__ is moto_speedups.item_init
+
+
+@pytest.mark.parametrize("cls", [DynamoHandler, responses.BaseResponse])
+def test_method_names_are_the_class_functions(cls: type) -> None:
+    expected = [name for name, _ in inspect.getmembers(cls, predicate=inspect.isfunction)]
+    cached = responses.method_names_from_class  # type: ignore[attr-defined]
+    assert cached is not method_names_from_class
+    assert cached(cls) == method_names_from_class(cls) == expected
+    assert cached(cls) is cached(cls)
+
+
+def test_moto_lists_regions_through_the_shared_loader() -> None:
+    session = base_backend.AccountSpecificBackend.get_session()
+    assert session is base_backend.AccountSpecificBackend.get_session()
+    assert session._session.get_component("data_loader") is operations.data_loader()
+    assert "us-east-1" in session.get_available_regions("dynamodb")
+
+
+LAZY_VALIDATOR = """
+import sys
+from localenv import moto_speedups
+moto_speedups.apply()
+assert "openapi_spec_validator" not in sys.modules, "imported at start"
+from moto.apigateway.exceptions import InvalidOpenAPIDocumentException
+from moto.apigateway.models import apigateway_backends
+backend = apigateway_backends["123456789012"]["us-east-1"]
+info = {"openapi": "3.0.1", "info": {"title": "t", "description": "d", "version": "1"}}
+try:
+    backend.import_rest_api({**info, "paths": {"/x": {"get": "not an operation"}}}, True)
+except InvalidOpenAPIDocumentException:
+    pass
+else:
+    raise AssertionError("an invalid document was imported")
+assert "openapi_spec_validator" in sys.modules
+assert backend.import_rest_api({**info, "paths": {}}, True).name == "t"
+"""
+
+
+def test_openapi_documents_are_validated_on_first_use() -> None:
+    # A process of its own: the validator must not be loaded before the first import.
+    subprocess.run([sys.executable, "-c", LAZY_VALIDATOR], check=True, timeout=60)
+
+
+def test_user_pools_sign_with_moto_s_one_key() -> None:
+    from moto.cognitoidp.models import CognitoIdpUserPool
+
+    first = CognitoIdpUserPool("123456789012", "us-east-1", "a", {})
+    second = CognitoIdpUserPool("123456789012", "us-east-1", "b", {})
+    assert first.json_web_key is second.json_web_key
+    assert first.json_web_key.as_dict()["kid"] == "dummy"
