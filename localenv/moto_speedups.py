@@ -21,14 +21,16 @@ start.
 - ``moto.apigateway.models`` imports ``openapi_spec_validator`` (~0.12 s with
   compiled bytecode, most of it pydantic) for ``ImportRestApi``/``PutRestApi``
   with ``failonwarnings``; the patch imports it at that first use instead.
-- Each ``CognitoIdpUserPool`` parses moto's one RSA signing key again (~0.1 s of
-  key checks); the patch parses it once per process.
+- Each ``CognitoIdpUserPool`` parses moto's one RSA signing key again (~0.1-0.4 s
+  of prime recovery and OpenSSL key checks); the patch builds it once per process,
+  without the checks (it is moto's own fixed test key).
 
 Written so each can be offered upstream as it stands.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import sys
@@ -139,9 +141,27 @@ def validate_on_first_use(document: Any) -> Any:
 
 @functools.cache
 def _rsa_key(serialized: str) -> Any:
-    from joserfc import jwk  # noqa: PLC0415 - moto's own dependency
+    """joserfc recovers the primes of a JWK without them (moto's has none), then has
+    OpenSSL validate the key: ~0.1 s of checks for moto's own, fixed test key. The
+    primes are recovered here and the key built without the checks."""
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415 - moto's dependency
+    from joserfc import jwk  # noqa: PLC0415 - moto's dependency
 
-    return jwk.RSAKey.import_key(json.loads(serialized))
+    data = json.loads(serialized)
+    if data.get("kty") != "RSA" or "p" in data:
+        return jwk.RSAKey.import_key(data)
+    n, e, d = (int.from_bytes(base64.urlsafe_b64decode(data[k] + "==")) for k in "ned")
+    p, q = rsa.rsa_recover_prime_factors(n, e, d)
+    numbers = rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=rsa.rsa_crt_dmp1(d, p),
+        dmq1=rsa.rsa_crt_dmq1(d, q),
+        iqmp=rsa.rsa_crt_iqmp(p, q),
+        public_numbers=rsa.RSAPublicNumbers(e, n),
+    )
+    return jwk.RSAKey(numbers.private_key(unsafe_skip_rsa_key_validation=True), data)
 
 
 def rsa_key(data: dict[str, Any]) -> Any:

@@ -110,9 +110,14 @@ def test_openapi_documents_are_validated_on_first_use() -> None:
 
 
 def test_user_pools_sign_with_moto_s_one_key() -> None:
+    from joserfc import jwk, jwt
     from moto.cognitoidp.models import CognitoIdpUserPool
+    from moto.utilities.utils import load_resource
 
     first = CognitoIdpUserPool("123456789012", "us-east-1", "a", {})
     second = CognitoIdpUserPool("123456789012", "us-east-1", "b", {})
     assert first.json_web_key is second.json_web_key
-    assert first.json_web_key.as_dict()["kid"] == "dummy"
+    checked = jwk.RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+    assert first.json_web_key.as_dict(private=True) == checked.as_dict(private=True)
+    token = jwt.encode({"alg": "RS256", "kid": "dummy"}, {"sub": "u"}, first.json_web_key)
+    assert jwt.decode(token, checked).claims == {"sub": "u"}
