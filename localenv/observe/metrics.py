@@ -22,7 +22,11 @@ from localenv.observe.clock import Clock
 from localenv.runtime.environment import OutcomeKind
 
 Dimensions = tuple[tuple[str, str], ...]
-PUT_BATCH = 500  # PutMetricData takes up to 1,000 datums per call
+PUT_BATCH = 500  # gathered per namespace before a flush
+# PutMetricData: up to 1,000 metrics per call, up to 150 values per metric (Values/Counts).
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
+PUT_MAX_DATUMS = 1000
+DATUM_MAX_VALUES = 150
 FLUSH_SECONDS = 1.0
 RETENTION_SECONDS = 24 * 3600
 
@@ -200,7 +204,8 @@ class MetricPublisher(DaemonWorker):
             for namespace, data in batch.items():
                 try:
                     with self.cloudwatch_lock:
-                        self.cloudwatch.put_metric_data(Namespace=namespace, MetricData=data)
+                        for part in aggregate(data):
+                            self.cloudwatch.put_metric_data(Namespace=namespace, MetricData=part)
                 except Exception as exc:
                     print(f"localenv: could not put metrics: {exc}", flush=True)
             # The emulator may share this process: one PutMetricData a second per namespace,
@@ -209,3 +214,31 @@ class MetricPublisher(DaemonWorker):
 
     def stop(self) -> None:
         self.outbox.put(None)
+
+
+def aggregate(data: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The datapoints as PutMetricData calls, each value once with its count.
+
+    Datapoints of one metric in one minute become one datum with ``Values`` and
+    ``Counts``, timestamped with the first of them: standard-resolution metrics are
+    stored at 1-minute resolution, so CloudWatch keeps the same statistics either way
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html).
+    A few datums instead of one per request: the calls cost less on both sides.
+    """
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for point in data:
+        dims = tuple((d["Name"], d["Value"]) for d in point["Dimensions"])
+        key = (point["MetricName"], point["Unit"], dims, int(point["Timestamp"] // 60))
+        group = groups.setdefault(key, {"first": point, "counts": {}})
+        group["counts"][point["Value"]] = group["counts"].get(point["Value"], 0) + 1
+    datums = [
+        {
+            **{k: v for k, v in group["first"].items() if k != "Value"},
+            "Values": values[start : start + DATUM_MAX_VALUES],
+            "Counts": [group["counts"][v] for v in values[start : start + DATUM_MAX_VALUES]],
+        }
+        for group in groups.values()
+        for values in [list(group["counts"])]
+        for start in range(0, len(values), DATUM_MAX_VALUES)
+    ]
+    return [datums[i : i + PUT_MAX_DATUMS] for i in range(0, len(datums), PUT_MAX_DATUMS)]
