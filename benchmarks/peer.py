@@ -132,7 +132,7 @@ def start_one(stack: Stack, figures: dict[str, dict[str, Outcome]]) -> Side | No
     try:
         outputs = stack.start()
     except peer_stack.PeerError as exc:
-        starts[stack.name] = colds[stack.name] = f"could not start: {exc}"
+        starts[stack.name] = colds[stack.name] = f"start failed: {exc}"
         return None
     add_sample(starts, stack.name, time.perf_counter() - begun)
     try:
@@ -174,7 +174,7 @@ def prepare_peer(root: Path, work: Path, results: dict[str, Any]) -> Peer | str:
         python = peer_stack.venv_python(ROOT / ".localenv" / "peer-venv")
         dropped = peer_stack.discover(python, root, work)
     except peer_stack.PeerError as exc:
-        return f"could not deploy the template: {exc}"
+        return f"the template did not deploy: {exc}"
     results["peer"]["left_out"] = [{"resource": r.resource, "reason": r.reason} for r in dropped]
     return Peer(python, root, work, dropped)
 

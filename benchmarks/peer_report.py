@@ -134,7 +134,7 @@ def notes(results: dict[str, Any]) -> list[str]:
         for gone in results["peer"].get("left_out", [])
     ]
     if "could_not" in results["peer"]:
-        lines.append(f"peer {results['peer']['could_not']}")
+        lines.append(f"peer: {results['peer']['could_not']}")
     return lines
 
 
