@@ -140,8 +140,8 @@ def chunk_end(data: bytes, start: int, target: int) -> int:
     if len(data) - start <= target:
         return len(data)
     cut = data.rfind(b"\n", start, start + target + 1)
-    if cut < 0:
-        cut = data.find(b"\n", start)
+    if cut < 0:  # no break within target: the first line is longer; it ends further on
+        cut = data.find(b"\n", start + target + 1)
     return len(data) if cut < 0 else cut
 
 

@@ -73,6 +73,12 @@ def test_a_line_over_the_target_travels_alone_and_the_next_starts_fresh() -> Non
     ]
 
 
+def test_an_empty_line_first_is_a_chunk_of_its_own_when_the_next_does_not_fit() -> None:
+    assert list(pack_lines(["", "abc"], target=1)) == [Chunk(1, ""), Chunk(2, "abc")]
+    assert list(pack_lines(["", "abc"], target=4)) == [Chunk(1, "\nabc")]
+    assert list(pack_lines(["ab", "", "cdef"], target=3)) == [Chunk(1, "ab\n"), Chunk(3, "cdef")]
+
+
 def test_packing_counts_utf8_bytes() -> None:
     assert list(pack_lines(["éé", "é"], target=6)) == [Chunk(1, "éé"), Chunk(2, "é")]
     assert list(pack_lines(["éé", "é"], target=7)) == [Chunk(1, "éé\né")]
