@@ -60,15 +60,16 @@ def parse_lines(body: bytes, limits: Limits) -> list[str]:
 
 
 def split_lines(text: str) -> list[str]:
-    """The lines between CRLF, CR and LF breaks; empty lines may be left out.
+    """The lines between CRLF, CR and LF breaks, give or take empty lines (dropped later).
 
     ``str.splitlines`` (one pass in C) also cuts at ``\\v``, ``\\f`` and
     ``\\x1c``-``\\x1e``, refused by :func:`check_controls` before this runs, and at
-    ``OTHER_BREAKS``: only a text holding one of those takes the slower way,
-    CRLF and CR turned into LF, then a split at LF.
+    ``OTHER_BREAKS``: only a text holding one of those takes the slower way, every
+    CR turned into LF, then a split at LF (a CRLF so becomes two breaks around an
+    empty line).
     """
     if any(map(text.__contains__, OTHER_BREAKS)):
-        return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return text.replace("\r", "\n").split("\n")
     return text.splitlines()
 
 

@@ -298,7 +298,9 @@ def test_throttling_past_the_bound_is_503_and_nothing_visible(dynamodb: Any) -> 
         processor.store_upload(writer, many_lines_upload(3000), "req-1")
     assert caught.value.kind is RejectionKind.STORAGE_THROTTLED
     assert caught.value.retry_after is not None
-    assert "Nothing was made visible" in caught.value.detail
+    assert caught.value.detail == (
+        "Storage is throttling writes; retry later. Nothing was made visible."
+    )
     (meta,) = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
     assert meta["status"]["S"] == STATUS_PENDING
     assert "gsi1pk" not in meta

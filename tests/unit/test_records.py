@@ -79,6 +79,11 @@ def test_an_empty_line_first_is_a_chunk_of_its_own_when_the_next_does_not_fit() 
     assert list(pack_lines(["ab", "", "cdef"], target=3)) == [Chunk(1, "ab\n"), Chunk(3, "cdef")]
 
 
+def test_a_target_of_zero_bytes_puts_each_line_alone() -> None:
+    expected = [Chunk(1, "a"), Chunk(2, "bb"), Chunk(3, "c")]
+    assert list(pack_lines(["a", "bb", "c"], target=0)) == expected
+
+
 def test_packing_counts_utf8_bytes() -> None:
     assert list(pack_lines(["éé", "é"], target=6)) == [Chunk(1, "éé"), Chunk(2, "é")]
     assert list(pack_lines(["éé", "é"], target=7)) == [Chunk(1, "éé\né")]
@@ -175,6 +180,18 @@ def test_a_long_name_moves_the_limit() -> None:
     assert records.one_write_item(one_line(1251, "n" * 256), AT, REQUEST) is None
 
 
+def test_the_pending_items_own_units_count() -> None:
+    # An owner long enough to take PENDING past 1 KiB. Units of inline, PENDING, chunk
+    # and COMPLETE: 4, 2 (1,025 bytes), 2, 2, so 2x4 <= 2+2+2x2: one write.
+    assert records.one_write_item(
+        build_upload("o" * 738, None, b"x" * 1131, ["x" * 1131]), AT, REQUEST
+    )
+    # 4, 1 (1,011 bytes), 2, 2: 2x4 > 1+2+2x2, three writes.
+    assert not records.one_write_item(
+        build_upload("o" * 724, None, b"x" * 1159, ["x" * 1159]), AT, REQUEST
+    )
+
+
 def sized(size: int) -> Item:
     """An item of exactly ``size`` bytes as DynamoDB counts them."""
     return {"a": "x" * (size - 1)}
@@ -204,7 +221,7 @@ def test_inline_costs_no_more_at_the_boundary(
 
 
 def test_a_line_with_a_line_break_cannot_be_packed() -> None:
-    with pytest.raises(ValueError, match="line break"):
+    with pytest.raises(ValueError, match=r"^a line to pack contains a line break$"):
         list(pack_lines(["a\nb"]))
     with pytest.raises(ValueError, match="line break"):
         list(pack_lines(["a", "b\n"]))

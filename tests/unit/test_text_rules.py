@@ -110,6 +110,7 @@ def test_no_non_empty_line_is_422(body: bytes) -> None:
     found = rejection(body)
     assert found.kind is RejectionKind.NO_CONTENT
     assert found.kind.status == 422
+    assert found.detail == "The body has no non-empty line."
 
 
 # Defect 11: the line limit applies to the kept (stripped) line, both ways.
