@@ -1,9 +1,12 @@
 """POST /dataproc: validate an upload and store its lines.
 
 The entry point parses the event, calls the pure core and the storage edge, and
-maps outcomes to proxy responses. Write order (README, "Storage"): metadata PENDING,
-then the chunks, then metadata COMPLETE; readers show only COMPLETE uploads, so
-a crash mid-way leaves nothing visible and the client's retry finishes the job.
+maps outcomes to proxy responses. Write order (README, "Storage"): an upload of one
+chunk that costs no more write units inline is one conditional put of its COMPLETE
+metadata item, lines included (atomic: nothing half-stored can exist). Any other
+upload is metadata PENDING, then the chunks, then metadata COMPLETE; readers show
+only COMPLETE uploads, so a crash mid-way leaves nothing visible and the client's
+retry finishes the job.
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from handlers.observability import logger as make_logger
 from handlers.observability import metrics as make_metrics
 from handlers.problems import Rejection, RejectionKind, json_response, problem_response
 from handlers.proxy_event import ProxyEvent, request_id
-from handlers.records import STATUS_COMPLETE, STATUS_PENDING, Upload, chunk_item, meta_item
+from handlers.records import (
+    STATUS_COMPLETE,
+    STATUS_PENDING,
+    Upload,
+    chunk_item,
+    meta_item,
+    one_write_item,
+)
 from handlers.storage import (
     AlreadyCompleteError,
     Backoff,
@@ -59,9 +69,7 @@ def store_upload(
     """Store ``upload`` for the request ``request`` (recorded in the COMPLETE item)."""
     created_at = clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
     try:
-        writer.put_meta(meta_item(upload, created_at, STATUS_PENDING))
-        writer.write_items([chunk_item(upload, chunk) for chunk in upload.chunks])
-        writer.put_meta(meta_item(upload, created_at, STATUS_COMPLETE, request))
+        write_upload(writer, upload, created_at, request)
     except AlreadyCompleteError as done:
         # A retried COMPLETE put whose first reply was lost finds its own item:
         # that is this request's upload, not an earlier one.
@@ -75,6 +83,21 @@ def store_upload(
             retry_after=RETRY_AFTER_SECONDS,
         ) from exc
     return Stored(created=True, body=upload.summary())
+
+
+def write_upload(writer: UploadWriter, upload: Upload, created_at: str, request: str) -> None:
+    """One conditional put when the lines travel inline; else PENDING, chunks, COMPLETE.
+
+    Both ways end in a put with the same condition, so replays and a lost reply's
+    retry are told apart the same way.
+    """
+    inline = one_write_item(upload, created_at, request)
+    if inline is not None:
+        writer.put_meta(inline)
+        return
+    writer.put_meta(meta_item(upload, created_at, STATUS_PENDING))
+    writer.write_items([chunk_item(upload, chunk) for chunk in upload.chunks])
+    writer.put_meta(meta_item(upload, created_at, STATUS_COMPLETE, request))
 
 
 def replay_body(upload: Upload, stored: dict[str, str | int]) -> dict[str, Any]:

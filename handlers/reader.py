@@ -15,7 +15,7 @@ from handlers import aws_clients, cursors, settings
 from handlers.observability import logger as make_logger
 from handlers.problems import Rejection, RejectionKind, json_response, problem_response
 from handlers.proxy_event import ProxyEvent, caller, path_param, query_param, request_id
-from handlers.records import STATUS_COMPLETE, Item, chunk_lines
+from handlers.records import STATUS_COMPLETE, Item, chunk_lines, has_inline_lines
 from handlers.storage import UploadReader
 
 logger = make_logger("reader")
@@ -78,7 +78,7 @@ def get_upload(
     start = cursors.line_start(raw_cursor, upload_id, total) if raw_cursor else 1
     page = {**public(meta), "firstLine": start, "data": [], "nextCursor": None}
     budget = PageBudget(RESPONSE_MAX_BYTES - CURSOR_RESERVE_BYTES - envelope_bytes(page))
-    lines = read_lines(store, upload_id, start, min(limit, total - start + 1), budget)
+    lines = read_lines(store, meta, start, min(limit, total - start + 1), budget)
     after = start + len(lines)
     next_cursor = cursors.line_cursor(upload_id, after) if after <= total else None
     return {**page, "data": lines, "nextCursor": next_cursor}
@@ -108,14 +108,16 @@ class PageBudget:
 
 
 def read_lines(
-    store: UploadReader, upload_id: str, start: int, wanted: int, budget: PageBudget
+    store: UploadReader, meta: Item, start: int, wanted: int, budget: PageBudget
 ) -> list[str]:
     """Lines ``start`` .. ``start + wanted - 1`` (fewer if the budget runs out; never none).
 
-    Only chunks that continue exactly at the next line are read: a retried upload
-    whose chunk size changed leaves stale chunks in between, and they are skipped.
+    An upload stored by one put carries its lines in ``meta``, read already: no query.
+    Otherwise only chunks that continue exactly at the next line are read: a retried
+    upload whose chunk size changed leaves stale chunks in between, and they are skipped.
     """
-    chunk = store.chunk_at(upload_id, start)
+    upload_id = str(meta["uploadId"])
+    chunk = meta if has_inline_lines(meta) else store.chunk_at(upload_id, start)
     if chunk is None or int(chunk["first"]) + int(chunk["count"]) <= start:
         raise MissingLinesError(f"no chunk holds line {start} of {upload_id}")
     out: list[str] = []

@@ -7,12 +7,15 @@ short line would cost ~50x the bytes. Consecutive lines are packed into chunk
 items of about ``CHUNK_TARGET_BYTES`` so an upload's write units stay close to
 ``ceil(bytes / 1 KiB)``. A chunk's lines are joined with ``\\n``: a kept line
 never contains a line break, so the join is lossless.
+
+An upload that packs into one chunk may instead travel inline in its COMPLETE
+metadata item, written with one conditional put (:func:`one_write_item`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 # DynamoDB's item limit is 400 KB (names + values). Chunks aim at 64 KiB and an
@@ -37,14 +40,29 @@ ID_DOMAIN = b"dataproc-upload-v1\x00"
 Item = dict[str, str | int]
 
 
+# The byOwner index projects ALL attributes (cloudformation/template.yaml), so every
+# write of an item carrying its keys (a COMPLETE metadata item) is charged again, at
+# the item's size, in the index.
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations
+INDEXED_WRITES = 2
+
+
 @dataclass(frozen=True)
 class Chunk:
     first: int  # line number of the chunk's first line, counting kept lines from 1
-    lines: tuple[str, ...]
+    text: str  # the chunk's lines joined with "\n"
 
     @property
     def sk(self) -> str:
         return chunk_sk(self.first)
+
+    @property
+    def count(self) -> int:
+        return self.text.count("\n") + 1
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(self.text.split("\n"))
 
 
 @dataclass(frozen=True)
@@ -87,24 +105,44 @@ def build_upload(owner: str, name: str | None, body: bytes, lines: list[str]) ->
     )
 
 
-def pack_lines(lines: Iterable[str], target: int = CHUNK_TARGET_BYTES) -> Iterator[Chunk]:
+def pack_lines(lines: Sequence[str], target: int = CHUNK_TARGET_BYTES) -> Iterator[Chunk]:
     """Greedy packing of consecutive lines into chunks of at most ``target`` bytes.
 
-    A line longer than ``target`` forms a chunk of its own.
+    A line longer than ``target`` forms a chunk of its own. The lines are joined
+    and encoded once; each chunk is cut from that at a line break (searches in C),
+    so no line is encoded or measured one by one.
     """
-    batch: list[str] = []
-    size = 0
+    text = "\n".join(lines)
+    if lines and text.count("\n") != len(lines) - 1:
+        raise ValueError("a line to pack contains a line break")
+    data = text.encode("utf-8")
     first = 1
-    for number, line in enumerate(lines, start=1):
-        cost = len(line.encode("utf-8")) + (1 if batch else 0)
-        if batch and size + cost > target:
-            yield Chunk(first, tuple(batch))
-            batch, size, first = [], 0, number
-            cost -= 1
-        batch.append(line)
-        size += cost
-    if batch:
-        yield Chunk(first, tuple(batch))
+    for start, stop in chunk_spans(data, target) if lines else ():
+        chunk = Chunk(first, data[start:stop].decode("utf-8"))
+        first += chunk.count
+        yield chunk
+
+
+def chunk_spans(data: bytes, target: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) byte offsets of each chunk of the joined lines ``data``."""
+    start = 0
+    while True:
+        stop = chunk_end(data, start, target)
+        yield start, stop
+        if stop == len(data):
+            return
+        start = stop + 1
+
+
+def chunk_end(data: bytes, start: int, target: int) -> int:
+    """Where the chunk from ``start`` ends: at the last line break that keeps it within
+    ``target`` bytes, or after its first line when that line alone is longer."""
+    if len(data) - start <= target:
+        return len(data)
+    cut = data.rfind(b"\n", start, start + target + 1)
+    if cut < 0:  # no break within target: the first line is longer; it ends further on
+        cut = data.find(b"\n", start + target + 1)
+    return len(data) if cut < 0 else cut
 
 
 def chunk_sk(first: int) -> str:
@@ -124,8 +162,8 @@ def chunk_item(upload: Upload, chunk: Chunk) -> Item:
         "pk": upload_pk(upload.upload_id),
         "sk": chunk.sk,
         "first": chunk.first,
-        "count": len(chunk.lines),
-        "text": "\n".join(chunk.lines),
+        "count": chunk.count,
+        "text": chunk.text,
     }
 
 
@@ -152,6 +190,40 @@ def meta_item(
         item["gsi1sk"] = f"{created_at}#{upload.upload_id}"
         item["completedBy"] = completed_by or ""
     return item
+
+
+def one_write_item(upload: Upload, created_at: str, completed_by: str) -> Item | None:
+    """The COMPLETE metadata item carrying the lines inline, when one put may store the upload.
+
+    Only an upload of one chunk qualifies, and only while the inline item costs no
+    more write units than PENDING, the chunk and COMPLETE would: both the inline item
+    and COMPLETE carry the owner-index keys, so each is charged twice (table and index).
+    """
+    if len(upload.chunks) != 1:
+        return None
+    (chunk,) = upload.chunks
+    complete = meta_item(upload, created_at, STATUS_COMPLETE, completed_by)
+    inline: Item = {**complete, "first": chunk.first, "count": chunk.count, "text": chunk.text}
+    pending = meta_item(upload, created_at, STATUS_PENDING)
+    if not inline_costs_no_more(inline, pending, chunk_item(upload, chunk), complete):
+        return None
+    return inline
+
+
+def inline_costs_no_more(inline: Item, pending: Item, chunk: Item, complete: Item) -> bool:
+    """units(inline) x 2 <= units(PENDING) + units(chunk) + units(COMPLETE) x 2.
+
+    PENDING lacks the index keys, so it is written to the table only.
+    """
+    three_writes = (
+        write_units(pending) + write_units(chunk) + INDEXED_WRITES * write_units(complete)
+    )
+    return INDEXED_WRITES * write_units(inline) <= three_writes
+
+
+def has_inline_lines(meta: Mapping[str, object]) -> bool:
+    """Whether a metadata item carries its upload's lines (written by one put)."""
+    return "text" in meta
 
 
 def chunk_lines(item: Mapping[str, object]) -> list[str]:

@@ -61,7 +61,7 @@ def exercise(dynamodb: Any) -> None:
     assert store.get_meta(upload_id)
     page = store.list_uploads(OWNER, 1, None)
     assert page.items
-    got = reader.read_lines(store, upload_id, 2, 100, reader.PageBudget(10**7))
+    got = reader.read_lines(store, meta_of(store, upload_id), 2, 100, reader.PageBudget(10**7))
     assert got == lines[1:101]
 
 
@@ -121,10 +121,18 @@ def test_batches_hold_at_most_25_items_and_each_item_is_written_once(
     assert all(set(b["RequestItems"]) == {TABLE} for b in recorder.of("BatchWriteItem"))
 
 
+def meta_of(store: UploadReader, upload_id: str) -> dict[str, Any]:
+    meta = store.get_meta(upload_id)
+    assert meta is not None
+    return meta
+
+
 def test_the_conditional_puts_guard_complete_items(dynamodb: Any, recorder: Recorder) -> None:
-    stored(dynamodb, ["a"])
+    stored(dynamodb, ["a"])  # one chunk: one put, lines inline
+    stored(dynamodb, lines_of(120))  # many chunks: PENDING, chunks, COMPLETE
     puts = recorder.of("PutItem")
-    assert [p["Item"]["status"]["S"] for p in puts] == ["PENDING", "COMPLETE"]
+    assert [p["Item"]["status"]["S"] for p in puts] == ["COMPLETE", "PENDING", "COMPLETE"]
+    assert [p["Item"].get("text", {}).get("S") for p in puts] == ["a", None, None]
     for put in puts:
         assert put["ConditionExpression"] == "attribute_not_exists(pk) OR #status <> :complete"
         assert put["ExpressionAttributeNames"] == {"#status": "status"}
@@ -141,7 +149,9 @@ def test_each_query_of_a_page_uses_every_chunk_it_returns(
     store = UploadReader(dynamodb, TABLE)
     chunks = len(list(pack_lines(lines, target=100)))
     recorder.calls.clear()
-    assert reader.read_lines(store, upload_id, 1, 120, reader.PageBudget(10**7)) == lines
+    meta = meta_of(store, upload_id)
+    recorder.calls.clear()
+    assert reader.read_lines(store, meta, 1, 120, reader.PageBudget(10**7)) == lines
     # One query for the chunk holding the first line, then one per CHUNKS_PER_QUERY of
     # the others: every chunk a query returns that continues the page is used.
     expected = 1 + -(-(chunks - 1) // reader.CHUNKS_PER_QUERY)

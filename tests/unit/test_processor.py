@@ -22,8 +22,22 @@ from botocore.exceptions import ClientError
 from handlers import processor
 from handlers.problems import Rejection, RejectionKind
 from handlers.proxy_event import MissingCallerError
-from handlers.records import STATUS_COMPLETE, STATUS_PENDING, build_upload, write_units
-from handlers.storage import Backoff, Deadline, StorageThrottledError, UploadWriter
+from handlers.records import (
+    STATUS_COMPLETE,
+    STATUS_PENDING,
+    build_upload,
+    chunk_item,
+    meta_item,
+    one_write_item,
+    write_units,
+)
+from handlers.storage import (
+    Backoff,
+    Deadline,
+    StorageThrottledError,
+    UploadWriter,
+    from_attributes,
+)
 from tests.sample_events import load
 from tests.unit.conftest import TABLE, FakeClock, LambdaContext, all_items
 from tests.unit.dynamodb_calls import Recorder, throttle
@@ -76,10 +90,13 @@ def test_upload_is_stored_with_201_location_and_summary(
         "sha256": hashlib.sha256(body).hexdigest(),
         "status": "COMPLETE",
     }
-    items = {i["sk"]["S"]: i for i in all_items(dynamodb)}
-    assert items["META"]["status"]["S"] == STATUS_COMPLETE
-    assert items["META"]["gsi1pk"]["S"] == f"OWNER#{OWNER}"
-    assert items["CHUNK#0000000001"]["text"]["S"] == "first line\nsecond"
+    # One chunk's worth: one item, the COMPLETE metadata with the lines inline.
+    (meta,) = all_items(dynamodb)
+    assert meta["sk"]["S"] == "META"
+    assert meta["status"]["S"] == STATUS_COMPLETE
+    assert meta["gsi1pk"]["S"] == f"OWNER#{OWNER}"
+    assert (meta["first"]["N"], meta["count"]["N"]) == ("1", "2")
+    assert meta["text"]["S"] == "first line\nsecond"
 
 
 def test_upload_id_depends_on_owner_and_content(dynamodb: Any, context: LambdaContext) -> None:
@@ -281,7 +298,9 @@ def test_throttling_past_the_bound_is_503_and_nothing_visible(dynamodb: Any) -> 
         processor.store_upload(writer, many_lines_upload(3000), "req-1")
     assert caught.value.kind is RejectionKind.STORAGE_THROTTLED
     assert caught.value.retry_after is not None
-    assert "Nothing was made visible" in caught.value.detail
+    assert caught.value.detail == (
+        "Storage is throttling writes; retry later. Nothing was made visible."
+    )
     (meta,) = [i for i in all_items(dynamodb) if i["sk"]["S"] == "META"]
     assert meta["status"]["S"] == STATUS_PENDING
     assert "gsi1pk" not in meta
@@ -439,6 +458,10 @@ def test_each_retryable_code_is_retried(dynamodb: Any, code: str) -> None:
     client = FailingPuts(dynamodb, code, failures=2)
     writer = UploadWriter(client, TABLE, deadline_backoff(seconds=10.0))
     assert processor.store_upload(writer, many_lines_upload(3), "r").created
+    assert client.calls == 3  # two refused, then the one put of a one-chunk upload
+    client = FailingPuts(dynamodb, code, failures=2)
+    writer = UploadWriter(client, TABLE, deadline_backoff(seconds=10.0))
+    assert processor.store_upload(writer, many_lines_upload(3000), "r").created
     assert client.calls == 4  # two refused, then PENDING and COMPLETE
 
 
@@ -705,3 +728,101 @@ def test_created_at_is_the_utc_time_of_the_upload_in_milliseconds(
     created = meta["createdAt"]["S"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created), created
     assert before <= datetime.datetime.fromisoformat(created) <= after
+
+
+# One write for small uploads (issue 13): the lines inline in the COMPLETE item.
+
+
+def one_chunk_upload(name: str | None = "small.txt") -> Any:
+    return build_upload(OWNER, name, b"alpha\nbeta\n", ["alpha", "beta"])
+
+
+AT = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=datetime.UTC)
+
+
+def test_a_one_chunk_upload_is_one_conditional_put_of_the_complete_item(dynamodb: Any) -> None:
+    upload = one_chunk_upload()
+    recording = RecordingClient(dynamodb)
+    stored = processor.store_upload(UploadWriter(recording, TABLE), upload, "req-1", lambda: AT)
+    assert (stored.created, stored.body) == (True, upload.summary())
+    assert recording.writes == ["PutItem"]
+    (meta,) = all_items(dynamodb)
+    expected = one_write_item(upload, "2026-11-27T10:00:00.000Z", "req-1")
+    assert expected is not None
+    assert from_attributes(meta) == expected
+    assert expected["status"] == STATUS_COMPLETE
+    assert expected["gsi1pk"] == f"OWNER#{OWNER}"
+    assert expected["completedBy"] == "req-1"
+
+
+def test_an_upload_past_the_inline_limit_keeps_three_writes(dynamodb: Any) -> None:
+    # One chunk each; past 1,510 bytes inline would cost more write units (test_records).
+    request = "11111111-2222-4333-8444-555555555555"
+    recording = RecordingClient(dynamodb)
+    inline = build_upload(OWNER, None, b"y" * 1510, ["y" * 1510])
+    assert processor.store_upload(UploadWriter(recording, TABLE), inline, request).created
+    assert recording.writes == ["PutItem"]
+    line = "x" * 1511
+    upload = build_upload(OWNER, None, line.encode(), [line])
+    recording.writes.clear()
+    assert processor.store_upload(UploadWriter(recording, TABLE), upload, request).created
+    assert recording.writes == ["PutItem", "BatchWriteItem", "PutItem"]
+    items = {
+        i["sk"]["S"]: from_attributes(i)
+        for i in all_items(dynamodb)
+        if i["pk"]["S"] == f"UPLOAD#{upload.upload_id}"
+    }
+    assert set(items) == {"META", "CHUNK#0000000001"}
+    assert "text" not in items["META"]
+    assert items["CHUNK#0000000001"]["text"] == line
+
+
+@pytest.mark.parametrize("lines", [2, 3000], ids=["one-write", "three-writes"])
+def test_a_replay_of_either_path_is_200_with_the_first_name_and_one_refused_put(
+    dynamodb: Any, lines: int
+) -> None:
+    upload = many_lines_upload(lines)
+    first = dataclasses.replace(upload, name="first.txt")
+    assert processor.store_upload(UploadWriter(dynamodb, TABLE), first, "req-1").created
+    before = all_items(dynamodb)
+    recording = RecordingClient(dynamodb)
+    replay = dataclasses.replace(upload, name="second.txt")
+    stored = processor.store_upload(UploadWriter(recording, TABLE), replay, "req-2")
+    assert (stored.created, stored.body) == (False, first.summary())
+    assert recording.writes == ["PutItem"]
+    assert all_items(dynamodb) == before
+
+
+@pytest.mark.parametrize("lines", [5, 3000], ids=["one-write", "three-writes"])
+def test_a_lost_reply_of_either_path_retried_is_still_201(dynamodb: Any, lines: int) -> None:
+    upload = many_lines_upload(lines)
+    writer = UploadWriter(CompleteReplyLost(dynamodb), TABLE, deadline_backoff(seconds=10.0))
+    stored = processor.store_upload(writer, upload, "request-a")
+    assert (stored.created, stored.body) == (True, upload.summary())
+    again = processor.store_upload(UploadWriter(dynamodb, TABLE), upload, "request-b")
+    assert again.created is False
+
+
+def test_a_stale_pending_item_of_an_older_attempt_is_overwritten_by_the_one_put(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    # An earlier attempt (three writes, as before one-write uploads) died after its
+    # chunk: a PENDING META and a chunk item. The retry is one put over the META.
+    upload = one_chunk_upload()
+    old = UploadWriter(dynamodb, TABLE)
+    old.put_meta(meta_item(upload, "2026-11-27T09:00:00.000Z", STATUS_PENDING))
+    old.write_items([chunk_item(upload, chunk) for chunk in upload.chunks])
+    recording = RecordingClient(dynamodb)
+    stored = processor.store_upload(UploadWriter(recording, TABLE), upload, "req-2", lambda: AT)
+    assert stored.created is True
+    assert recording.writes == ["PutItem"]
+    meta = next(from_attributes(i) for i in all_items(dynamodb) if i["sk"]["S"] == "META")
+    assert meta == one_write_item(upload, "2026-11-27T10:00:00.000Z", "req-2")
+
+
+def test_a_throttled_one_write_upload_leaves_nothing_at_all(dynamodb: Any) -> None:
+    writer = UploadWriter(ThrottledPuts(dynamodb), TABLE, deadline_backoff(seconds=0.2))
+    with pytest.raises(Rejection) as caught:
+        processor.store_upload(writer, one_chunk_upload(), "req-1")
+    assert caught.value.kind is RejectionKind.STORAGE_THROTTLED
+    assert all_items(dynamodb) == []

@@ -12,10 +12,18 @@ from typing import Any
 import pytest
 
 from handlers import cursors, processor, reader
-from handlers.records import STATUS_PENDING, build_upload, chunk_item, meta_item, pack_lines
+from handlers.records import (
+    STATUS_COMPLETE,
+    STATUS_PENDING,
+    Item,
+    build_upload,
+    chunk_item,
+    meta_item,
+    pack_lines,
+)
 from handlers.storage import UploadReader, UploadWriter
 from tests.sample_events import load
-from tests.unit.conftest import TABLE, LambdaContext
+from tests.unit.conftest import TABLE, LambdaContext, all_items
 from tests.unit.dynamodb_calls import Recorder
 
 ALICE = "alice-sub"
@@ -28,6 +36,12 @@ def store(client: Any, owner: str, lines: list[str], minute: int = 0, name: str 
     when = datetime.datetime(2026, 11, 27, 10, minute, tzinfo=datetime.UTC)
     processor.store_upload(UploadWriter(client, TABLE), upload, "req-1", clock=lambda: when)
     return upload.upload_id
+
+
+def stored_meta(client: Any, upload_id: str) -> Item:
+    meta = UploadReader(client, TABLE).get_meta(upload_id)
+    assert meta is not None
+    return meta
 
 
 def get(
@@ -233,9 +247,10 @@ def test_non_ascii_is_not_escaped(dynamodb: Any, context: LambdaContext) -> None
 
 def test_a_page_holds_at_least_one_line_whatever_the_budget(dynamodb: Any) -> None:
     upload_id = store(dynamodb, ALICE, ["first", "second"])
+    meta = stored_meta(dynamodb, upload_id)
     store_reader = UploadReader(dynamodb, TABLE)
-    assert reader.read_lines(store_reader, upload_id, 1, 2, reader.PageBudget(0)) == ["first"]
-    assert reader.read_lines(store_reader, upload_id, 1, 2, reader.PageBudget(10**6)) == [
+    assert reader.read_lines(store_reader, meta, 1, 2, reader.PageBudget(0)) == ["first"]
+    assert reader.read_lines(store_reader, meta, 1, 2, reader.PageBudget(10**6)) == [
         "first",
         "second",
     ]
@@ -292,16 +307,17 @@ def test_a_missing_chunk_is_an_error_not_a_short_page(dynamodb: Any) -> None:
         TableName=TABLE, Key={"pk": {"S": "UPLOAD#" + upload.upload_id}, "sk": {"S": second.sk}}
     )
     store_reader = UploadReader(dynamodb, TABLE)
+    meta = stored_meta(dynamodb, upload.upload_id)
     with pytest.raises(reader.MissingLinesError):
-        reader.read_lines(store_reader, upload.upload_id, 1, 40, reader.PageBudget(10**6))
+        reader.read_lines(store_reader, meta, 1, 40, reader.PageBudget(10**6))
     with pytest.raises(reader.MissingLinesError):
-        reader.read_lines(store_reader, upload.upload_id, second.first, 1, reader.PageBudget(99))
+        reader.read_lines(store_reader, meta, second.first, 1, reader.PageBudget(99))
     for chunk in upload.chunks:
         dynamodb.delete_item(
             TableName=TABLE, Key={"pk": {"S": "UPLOAD#" + upload.upload_id}, "sk": {"S": chunk.sk}}
         )
     with pytest.raises(reader.MissingLinesError):
-        reader.read_lines(store_reader, upload.upload_id, 1, 1, reader.PageBudget(99))
+        reader.read_lines(store_reader, meta, 1, 1, reader.PageBudget(99))
 
 
 # Issue 16, gaps 5 and 6: full pages, and every public field in every answer.
@@ -368,10 +384,11 @@ def test_a_chunk_that_ends_before_the_line_is_a_missing_line_at_once(dynamodb: A
     second = upload.chunks[1]
     key = {"pk": {"S": "UPLOAD#" + upload.upload_id}, "sk": {"S": second.sk}}
     dynamodb.delete_item(TableName=TABLE, Key=key)
+    meta = stored_meta(dynamodb, upload.upload_id)
     recorder = Recorder().attach(dynamodb)
     with pytest.raises(reader.MissingLinesError, match=f"no chunk holds line {second.first}"):
         reader.read_lines(
-            UploadReader(dynamodb, TABLE), upload.upload_id, second.first, 1, reader.PageBudget(99)
+            UploadReader(dynamodb, TABLE), meta, second.first, 1, reader.PageBudget(99)
         )
     assert len(recorder.of("Query")) == 1  # the chunk before it ends at second.first - 1
 
@@ -422,3 +439,78 @@ def test_a_full_page_fills_6_mb_to_within_a_line_and_keeps_room_for_its_cursor(
     budget = reader.RESPONSE_MAX_BYTES - reader.CURSOR_RESERVE_BYTES
     assert budget - 10 < size - cursor <= budget
     assert size <= reader.RESPONSE_MAX_BYTES
+
+
+# Issue 13: uploads stored by one put carry their lines in the metadata item.
+
+
+def store_three_writes(client: Any, owner: str, lines: list[str], name: str = "f") -> str:
+    """Store as before one-write uploads: PENDING, the chunks, COMPLETE, whatever the size."""
+    upload = build_upload(owner, name, "\n".join(lines).encode(), lines)
+    writer = UploadWriter(client, TABLE)
+    writer.put_meta(meta_item(upload, "2026-11-27T10:00:00.000Z", STATUS_PENDING))
+    writer.write_items([chunk_item(upload, chunk) for chunk in upload.chunks])
+    writer.put_meta(meta_item(upload, "2026-11-27T10:00:00.000Z", STATUS_COMPLETE, "req-1"))
+    return upload.upload_id
+
+
+def raw_get(context: LambdaContext, owner: str, upload_id: str | None, **query: str) -> str:
+    event = load("get_upload" if upload_id else "list_uploads")
+    event["requestContext"]["authorizer"]["sub"] = owner
+    event["pathParameters"] = {"uploadId": upload_id} if upload_id else None
+    event["queryStringParameters"] = query or None
+    return str(reader.handler(event, context)["body"])
+
+
+def test_an_inline_upload_is_read_with_one_get_item_and_no_query(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    from handlers import aws_clients
+
+    lines = ["alpha", "béta", "gamma 😀"]
+    upload_id = store(dynamodb, ALICE, lines)
+    assert "text" in stored_meta(dynamodb, upload_id)  # stored inline
+    recorder = Recorder().attach(aws_clients.dynamodb())
+    _, first = get(context, ALICE, upload_id, limit="2")
+    _, last = get(context, ALICE, upload_id, limit="2", cursor=first["nextCursor"])
+    assert (first["data"], last["firstLine"], last["data"]) == (lines[:2], 3, lines[2:])
+    assert last["nextCursor"] is None
+    assert [call.operation for call in recorder.calls] == ["GetItem", "GetItem"]
+
+
+def test_either_write_order_answers_byte_for_byte_the_same(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    lines = ["one", "  two is stripped already", "three"]
+    upload_id = store_three_writes(dynamodb, ALICE, lines)
+    assert "text" not in stored_meta(dynamodb, upload_id)
+    queries = [{}, {"limit": "1"}, {"limit": "2", "cursor": cursors.line_cursor(upload_id, 2)}]
+    three_writes = [raw_get(context, ALICE, upload_id, **q) for q in queries]
+    listing = raw_get(context, ALICE, None)
+    for item in all_items(dynamodb):
+        dynamodb.delete_item(TableName=TABLE, Key={"pk": item["pk"], "sk": item["sk"]})
+    assert store(dynamodb, ALICE, lines) == upload_id
+    assert "text" in stored_meta(dynamodb, upload_id)
+    assert [raw_get(context, ALICE, upload_id, **q) for q in queries] == three_writes
+    assert raw_get(context, ALICE, None) == listing
+
+
+def test_a_listing_never_carries_the_inline_lines(dynamodb: Any, context: LambdaContext) -> None:
+    upload_id = store(dynamodb, ALICE, ["s3cret-line-one", "s3cret-line-two"])
+    body = raw_get(context, ALICE, None)
+    assert "s3cret" not in body
+    (upload,) = json.loads(body)["uploads"]
+    assert upload["uploadId"] == upload_id
+    assert set(upload) == set(reader.PUBLIC_FIELDS)
+    assert "s3cret" not in raw_get(context, ALICE, upload_id, limit="1", cursor="%%bad")
+
+
+def test_an_inline_upload_of_someone_else_is_the_same_404_as_a_missing_one(
+    dynamodb: Any, context: LambdaContext
+) -> None:
+    upload_id = store(dynamodb, ALICE, ["mine"])
+    missing = get(context, BOB, "0" * 32)[1]
+    theirs = get(context, BOB, upload_id)[1]
+    assert (missing["status"], theirs["status"]) == (404, 404)
+    assert theirs["detail"] == missing["detail"].replace("0" * 32, upload_id)
+    assert "mine" not in json.dumps(theirs)

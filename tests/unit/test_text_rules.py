@@ -110,6 +110,7 @@ def test_no_non_empty_line_is_422(body: bytes) -> None:
     found = rejection(body)
     assert found.kind is RejectionKind.NO_CONTENT
     assert found.kind.status == 422
+    assert found.detail == "The body has no non-empty line."
 
 
 # Defect 11: the line limit applies to the kept (stripped) line, both ways.
@@ -137,3 +138,21 @@ def test_the_limit_counts_utf8_bytes_at_the_boundary() -> None:
     limits = Limits(max_upload_bytes=1024, max_line_bytes=8)
     assert parse_lines(" éééé ".encode(), limits) == ["éééé"]  # 8 bytes
     assert rejection("ééééx".encode(), limits).kind is RejectionKind.LINE_TOO_LONG  # 9 bytes
+
+
+def test_cr_and_crlf_beside_unicode_separators_still_end_lines() -> None:
+    body = "a\x85b\r\nc\rd\u2028e\r\n\u2029\rx\u2029y\n".encode()
+    assert parse_lines(body, LIMITS) == ["a\x85b", "c", "d\u2028e", "x\u2029y"]
+
+
+def test_a_long_line_is_numbered_by_the_kept_lines_before_it() -> None:
+    found = rejection(b"a\n\n   \r\nb\r" + b"x" * 17 + b"\n" + b"y" * 18)
+    assert found.kind is RejectionKind.LINE_TOO_LONG
+    assert found.detail == "A line (after 2 kept lines) is 17 bytes; the limit is 16 bytes."
+
+
+def test_a_control_after_wide_characters_names_its_byte_offset() -> None:
+    found = rejection(codecs.BOM_UTF8 + "é😀\n\x1f".encode())
+    assert found.detail == (
+        "Control character U+001F at byte offset 10; only tab, CR and LF are allowed."
+    )
