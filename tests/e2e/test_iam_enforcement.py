@@ -19,7 +19,9 @@ from localenv.pytest_plugin import StackProcess
 from tests.e2e.conftest import copy_project
 
 GRANT = "Action: [dynamodb:PutItem, dynamodb:BatchWriteItem]"
-TEXT = b"first line\nsecond line\nthird line\n"
+# Over the one-write range (a few KB): stored PENDING -> chunks -> COMPLETE, so the
+# upload needs BatchWriteItem, the grant the narrowed template takes away.
+TEXT = "".join(f"line {n:05d} {'x' * 40}\n" for n in range(60)).encode()
 LOG_WAIT_SECONDS = 20
 
 
