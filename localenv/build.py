@@ -29,8 +29,12 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from localenv.errors import LocalenvError
+
+if TYPE_CHECKING:
+    from localenv.runtime.interpreters import Interpreter
 
 PLATFORM = "manylinux2014_x86_64"
 PYTHON_VERSION = "3.12"
@@ -136,13 +140,23 @@ for source, name in json.load(sys.stdin):
 """
 
 
-def bytecode_compiler() -> Compiler | None:
-    """The template runtime's interpreter; without it the artifact ships source only (loud)."""
+def bytecode_compiler(cache: Path) -> Compiler | None:
+    """The template runtime's interpreter; without it the artifact ships source only (loud).
+    Looked up by running the candidates once per set of candidate files (every build asks,
+    and two interpreter starts would cost each `localenv up`), then remembered in the cache."""
     # Imported here: the interpreters module builds the runtime layer with this module.
-    from localenv.runtime.interpreters import interpreter_for  # noqa: PLC0415
+    from localenv.runtime import interpreters  # noqa: PLC0415
 
-    interpreter = interpreter_for(f"python{PYTHON_VERSION}")
-    if not interpreter.matches_runtime:
+    memo = cache / "bytecode" / "compilers.json"
+    known = json.loads(memo.read_text()) if memo.is_file() else {}
+    identity = candidates_identity(interpreters.candidates(PYTHON_VERSION))
+    if identity not in known:
+        known[identity] = probe_compiler(interpreters.interpreter_for(f"python{PYTHON_VERSION}"))
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        staging = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")  # concurrent builds
+        staging.write_text(json.dumps(known, indent=2) + "\n")
+        staging.replace(memo)
+    if known[identity] is None:
         print(
             f"localenv: WARNING: no python{PYTHON_VERSION} on this machine: the artifact ships "
             "without bytecode, so every cold start compiles its modules (on AWS too)",
@@ -150,11 +164,23 @@ def bytecode_compiler() -> Compiler | None:
             flush=True,
         )
         return None
+    return Compiler(**known[identity])
+
+
+def candidates_identity(candidates: list[str]) -> str:
+    """The candidate interpreters as files: a new or replaced one changes it."""
+    found = [(p, os.stat(p)) for p in candidates if os.path.exists(p)]
+    return ";".join(f"{p}:{s.st_size}:{s.st_mtime_ns}" for p, s in found)
+
+
+def probe_compiler(interpreter: Interpreter) -> dict[str, str] | None:
+    if not interpreter.matches_runtime:
+        return None
     probe = [interpreter.executable, "-c", "import platform; print(platform.python_version())"]
     version = subprocess.run(  # noqa: S603 - the interpreter we located
         probe, capture_output=True, text=True, check=True, timeout=20
     ).stdout.strip()
-    return Compiler(interpreter.executable, version)
+    return {"executable": interpreter.executable, "version": version}
 
 
 def compile_tree(compiler: Compiler, base: Path, files: list[Path], target: Path) -> None:
@@ -222,7 +248,7 @@ def build(root: Path, output: Path | None = None, cache: Path | None = None) -> 
     cache.mkdir(parents=True, exist_ok=True)
     requirements = root / "handlers" / "requirements.txt"
     sources = source_files(root)
-    compiler = bytecode_compiler()
+    compiler = bytecode_compiler(cache)
     compiled = compiler.version if compiler else "source-only"
     key = digest_files(root, sources, f"{PLATFORM}/{PYTHON_VERSION}/v2/{compiled}")
     cached_zip = cache / "artifacts" / f"{key}.zip"

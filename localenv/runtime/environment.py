@@ -322,6 +322,7 @@ class Environment:
         self.collect()
         self.process.wait()
         self.api.stop()
+        self.gate.close()
 
     def stop(self) -> None:
         if not self.exited():

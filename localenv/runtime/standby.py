@@ -2,7 +2,7 @@
 
 Lambda's Init phase is three steps: start extensions, bootstrap the runtime (Runtime init),
 run the function's static code (Function init); Init Duration counts all three
-(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib).
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
 Locally, the first two cost the harness more than the function: building the sandbox's
 mount namespace, starting the interpreter, importing awslambdaric. So each function keeps
 one worker started up to there, holding at a gate before awslambdaric imports the handler.
@@ -10,9 +10,10 @@ A cold start takes it, opens the gate, and the handler's module is imported then
 invocation that needs it, as on AWS; a new standby is started for the next cold start.
 An environment that was never invoked never ran a line of the function's code.
 
-Init Duration stays what it was for a worker started on demand: the time the runtime took
-to start, plus the function's init from the gate to the first poll of the Runtime API
-(the wait at the gate is not counted). Lambda too "occasionally pre-initializes execution
+Init Duration still counts both: the runtime's start, at the CPU time the worker reports
+(it ran in the background at nice 19, so its wall time would measure how busy the machine
+was), plus the function's init from the gate to the first poll of the Runtime API; the
+wait at the gate is not counted. Lambda too "occasionally pre-initializes execution
 environments" of on-demand functions (same page); this goes less far: never past the
 runtime's bootstrap.
 """
@@ -62,18 +63,25 @@ class Gate:
         self.runtime_cpu_s: float | None = None  # a waited-for start, in CPU seconds
         self.priority: int | None = None  # the CPU priority to give back, if lowered
         self.opened = 0.0
+        self.end: socket.socket | None = None
 
     def start(self) -> socket.socket:
         """A connected pair: this end is kept, the returned one goes to the worker."""
         self.end, worker_end = socket.socketpair()
         return worker_end
 
+    @property
+    def connected(self) -> socket.socket:
+        assert self.end is not None, "start() first"
+        return self.end
+
     def wait(self, timeout: float) -> bool:
         """Read the runtime's report (it is at the gate); False if it died or hung."""
-        self.end.settimeout(timeout)
+        end = self.connected
+        end.settimeout(timeout)
         report = b""
         with contextlib.suppress(OSError):
-            while not report.endswith(b"\n") and (chunk := self.end.recv(64)):
+            while not report.endswith(b"\n") and (chunk := end.recv(64)):
                 report += chunk
         try:
             self.runtime_cpu_s = float(report)
@@ -103,7 +111,7 @@ class Gate:
         self.foreground(group)
         self.opened = time.monotonic()
         with contextlib.suppress(OSError):  # a worker gone already: wait_ready says so
-            self.end.sendall(b"g")
+            self.connected.sendall(b"g")
 
     def init_duration_s(self, started: float) -> float:
         """From the start to now (the first poll); for a standby, its start counts at its
@@ -113,7 +121,8 @@ class Gate:
         return self.runtime_cpu_s + time.monotonic() - self.opened
 
     def close(self) -> None:
-        self.end.close()
+        if self.end is not None:
+            self.end.close()
 
 
 class Standbys:
