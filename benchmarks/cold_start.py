@@ -1,11 +1,17 @@
-"""Cold start of one execution environment: sandboxed (mount namespace) vs the fallback.
+"""Cold start of one execution environment, and what Lambda itself would pay of it.
 
     python benchmarks/cold_start.py [--samples 20]
 
 Each sample starts a fresh environment for the test stack's echo function, invokes it
-once and stops it; the Init Duration (process start to the runtime's first poll) and
-the first invocation's wall time are reported, as p50 over the samples. The fallback
-launch is the unsandboxed launch of before, without the harness's site-packages.
+once and stops it, three ways: launched on demand in its sandbox (mount namespace), taken
+as a standby (runtime started ahead, the function's init on the invocation; see
+localenv/runtime/standby.py), and the fallback launch (no namespaces). It reports the
+Init Duration the REPORT line carries and the wall time the invocation waited (from the
+launch, or for a standby from the gate opening, to the response), p50 over the samples.
+
+Then what Lambda itself pays of a cold start, the handlers' own import: each module of the
+built artifact imported by python3.12 (``-X importtime``, p50), with the bytecode the
+artifact ships and with the sources only (how every cold start went before).
 """
 
 from __future__ import annotations
@@ -13,21 +19,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from localenv import build  # noqa: E402
 from localenv.runtime import interpreters  # noqa: E402
-from localenv.runtime.environment import Environment, FunctionConfig  # noqa: E402
+from localenv.runtime.environment import Environment, FunctionConfig, OutcomeKind  # noqa: E402
 
 CODE = ROOT / "tests" / "e2e" / "stack" / "functions"
 EVENT = json.dumps({"httpMethod": "GET", "path": "/open"}).encode()
+CACHE = ROOT / ".localenv" / "cache"
+HANDLERS = ("authorizer", "processor", "reader")
 
 
 def config() -> FunctionConfig:
@@ -45,16 +57,20 @@ def config() -> FunctionConfig:
     )
 
 
-def one_cold_start(executable: str, layer: Path) -> tuple[float, float]:
+def one_cold_start(executable: str, layer: Path, standby: bool) -> tuple[float, float]:
     env = Environment(config(), executable, layer, {"AWS_REGION": "us-east-1"}, lambda *_: None)
     begun = time.perf_counter()
     env.start()
     try:
+        if standby:
+            env.wait_runtime()  # started ahead: the invocation waits from here
+            begun = time.perf_counter()
+        env.begin()
         outcome = env.invoke(EVENT, "bench")
-        elapsed = (time.perf_counter() - begun) * 1000  # start + first invocation, not stop
+        elapsed = (time.perf_counter() - begun) * 1000  # not the stop
     finally:
         env.stop()
-    assert outcome.kind == "ok", outcome
+    assert outcome.kind is OutcomeKind.OK, outcome
     return float(outcome.init_ms or 0.0), elapsed
 
 
@@ -70,13 +86,44 @@ def measure(samples: int, mode: str) -> dict[str, float]:
 
 def child(samples: int) -> dict[str, float]:
     interpreter = interpreters.interpreter_for("python3.12")
-    layer = interpreters.runtime_layer(interpreter, ROOT / ".localenv" / "cache")
-    one_cold_start(interpreter.executable, layer)  # caches warm (page cache, .pyc)
-    runs = [one_cold_start(interpreter.executable, layer) for _ in range(samples)]
-    return {
-        "init_p50_ms": statistics.median(r[0] for r in runs),
-        "first_invoke_p50_ms": statistics.median(r[1] for r in runs),
-    }
+    layer = interpreters.runtime_layer(interpreter, CACHE)
+    one_cold_start(interpreter.executable, layer, False)  # caches warm (page cache, .pyc)
+    results = {}
+    for kind, standby in (("on_demand", False), ("standby", True)):
+        runs = [one_cold_start(interpreter.executable, layer, standby) for _ in range(samples)]
+        results[f"{kind}_init_p50_ms"] = statistics.median(r[0] for r in runs)
+        results[f"{kind}_wall_p50_ms"] = statistics.median(r[1] for r in runs)
+    return results
+
+
+def import_ms(python: str, code: Path, layer: Path, module: str, samples: int) -> float:
+    """p50 of the module's cumulative import time, nothing written (/var/task is read-only)."""
+    found = []
+    for _ in range(samples):
+        run = subprocess.run(  # noqa: S603 - the function runtime's interpreter
+            [python, "-B", "-S", "-s", "-X", "importtime", "-c", f"import {module}"],
+            capture_output=True, text=True, cwd=code, check=True,
+            env={"PATH": os.environ["PATH"], "PYTHONPATH": f"{code}:{layer}"},
+        )  # fmt: skip
+        found.append(int(re.findall(rf"\|\s+(\d+) \| {re.escape(module)}$", run.stderr, re.M)[-1]))
+    return statistics.median(found) / 1000
+
+
+def handler_imports(samples: int) -> dict[str, dict[str, float]]:
+    interpreter = interpreters.interpreter_for("python3.12")
+    layer = interpreters.runtime_layer(interpreter, CACHE)
+    with tempfile.TemporaryDirectory() as scratch:
+        code = Path(scratch)
+        zipfile.ZipFile(build.build(ROOT).path).extractall(code)
+        compiled = imports(interpreter.executable, code, layer, samples)
+        for pyc in code.rglob("__pycache__/*.pyc"):
+            pyc.unlink()
+        source = imports(interpreter.executable, code, layer, samples)
+    return {n: {"bytecode_ms": compiled[n], "source_only_ms": source[n]} for n in HANDLERS}
+
+
+def imports(python: str, code: Path, layer: Path, samples: int) -> dict[str, float]:
+    return {n: import_ms(python, code, layer, f"handlers.{n}", samples) for n in HANDLERS}
 
 
 def main() -> int:
@@ -90,6 +137,8 @@ def main() -> int:
     results: dict[str, Any] = {
         mode: measure(args.samples, mode) for mode in ("namespaces", "fallback")
     }
+    results["handler_import_ms"] = handler_imports(max(5, args.samples // 2))
+    results["load_average_1m"] = os.getloadavg()[0]
     print(json.dumps(results, indent=2))
     return 0
 

@@ -7,12 +7,21 @@ matching the template's Runtime and Architectures), installed by pip with
 cached by the hash of everything that goes into it, and written with fixed
 timestamps, modes and order, so the same sources give the same sha256.
 
+Every ``.py`` ships with its bytecode for the template's runtime
+(``__pycache__/*.cpython-312.pyc``), compiled by that runtime's interpreter, hash-checked
+(PEP 552) and with a fixed hash seed, so it is reproducible too. ``/var/task`` is read-only
+on AWS (and in the local sandbox): Python cannot cache what it compiles there, so without
+shipped bytecode every cold start compiles every module it imports again
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
+
 Standard library only: the ``cfn`` test env builds without installing the package.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -20,8 +29,12 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from localenv.errors import LocalenvError
+
+if TYPE_CHECKING:
+    from localenv.runtime.interpreters import Interpreter
 
 PLATFORM = "manylinux2014_x86_64"
 PYTHON_VERSION = "3.12"
@@ -29,11 +42,21 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 EXCLUDED_PARTS = {"__pycache__"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 ARTIFACT = Path("build/lambda/functions.zip")
+ARCHIVE_ROOT = "/var/task"  # where Lambda unpacks the zip: the file names the bytecode records
 CACHE = Path(".localenv/cache")
 
 
 class BuildError(LocalenvError):
     """The artifact could not be built (pip failed, sources missing)."""
+
+
+@dataclass(frozen=True)
+class Compiler:
+    """The function runtime's interpreter, which alone may write its bytecode (the magic
+    number and the code objects belong to one CPython version)."""
+
+    executable: str
+    version: str  # "3.12.1": the compiler can change in a patch release, so it keys the cache
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,96 @@ def install_dependencies(requirements: Path, cache: Path) -> Path:
     )
 
 
+# Hash-checked .pyc (PEP 552): valid whatever mtimes unzipping gives the sources, and still
+# checked against them (a source edited in place is compiled again, never run stale).
+# A file that does not compile is left as source, as pip and compileall leave it.
+COMPILE = """
+import importlib.util, json, py_compile, sys
+mode = py_compile.PycInvalidationMode.CHECKED_HASH
+for source, name in json.load(sys.stdin):
+    cfile = sys.argv[1] + "/" + importlib.util.cache_from_source(name, optimization="")
+    dfile = sys.argv[2] + "/" + name
+    py_compile.compile(source, cfile, dfile, quiet=2, optimize=0, invalidation_mode=mode)
+"""
+
+
+def bytecode_compiler(cache: Path) -> Compiler | None:
+    """The template runtime's interpreter; without it the artifact ships source only (loud).
+    Looked up by running the candidates once per set of candidate files (every build asks,
+    and two interpreter starts would cost each `localenv up`), then remembered in the cache."""
+    # Imported here: the interpreters module builds the runtime layer with this module.
+    from localenv.runtime import interpreters  # noqa: PLC0415
+
+    memo = cache / "bytecode" / "compilers.json"
+    known = json.loads(memo.read_text()) if memo.is_file() else {}
+    identity = candidates_identity(interpreters.candidates(PYTHON_VERSION))
+    if identity not in known:
+        known[identity] = probe_compiler(interpreters.interpreter_for(f"python{PYTHON_VERSION}"))
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        staging = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")  # concurrent builds
+        staging.write_text(json.dumps(known, indent=2) + "\n")
+        staging.replace(memo)
+    if known[identity] is None:
+        print(
+            f"localenv: WARNING: no python{PYTHON_VERSION} on this machine: the artifact ships "
+            "without bytecode, so every cold start compiles its modules (on AWS too)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return None
+    return Compiler(**known[identity])
+
+
+def candidates_identity(candidates: list[str]) -> str:
+    """The candidate interpreters as files: a new or replaced one changes it."""
+    found = [(p, os.stat(p)) for p in candidates if os.path.exists(p)]
+    return ";".join(f"{p}:{s.st_size}:{s.st_mtime_ns}" for p, s in found)
+
+
+def probe_compiler(interpreter: Interpreter) -> dict[str, str] | None:
+    if not interpreter.matches_runtime:
+        return None
+    probe = [interpreter.executable, "-c", "import platform; print(platform.python_version())"]
+    version = subprocess.run(  # noqa: S603 - the interpreter we located
+        probe, capture_output=True, text=True, check=True, timeout=20
+    ).stdout.strip()
+    return {"executable": interpreter.executable, "version": version}
+
+
+def compile_tree(compiler: Compiler, base: Path, files: list[Path], target: Path) -> None:
+    """Bytecode of ``files`` (under ``base``) into ``target``, at their names in the zip."""
+    names = [[str(p), p.relative_to(base).as_posix()] for p in files if p.suffix == ".py"]
+    target.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(  # noqa: S603 - the function runtime's interpreter
+        [compiler.executable, "-s", "-S", "-c", COMPILE, str(target), ARCHIVE_ROOT],
+        input=json.dumps(names),
+        capture_output=True,
+        text=True,
+        check=False,
+        # A fixed hash seed: set and frozenset constants are marshalled in hash order.
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        timeout=600,
+    )
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise BuildError(f"python{PYTHON_VERSION} could not compile the artifact: {last}")
+
+
+def compiled_dependencies(deps: Path, compiler: Compiler, cache: Path) -> Path:
+    """The dependencies' bytecode, compiled once per dependency tree and compiler."""
+    target = cache / "bytecode" / f"{deps.name}-{compiler.version}"
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent))
+    compile_tree(compiler, deps, tree_files(deps), staging)
+    try:
+        staging.rename(target)
+    except OSError:  # another build finished first: use its tree
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 def write_zip(destination: Path, trees: list[tuple[Path, list[Path]]]) -> None:
     """Deterministic zip: sorted names, fixed timestamps and modes, fixed compression."""
     entries: dict[str, Path] = {}
@@ -124,6 +237,10 @@ def tree_files(base: Path) -> list[Path]:
     return sorted(p for p in base.rglob("*") if p.is_file() and included(p.relative_to(base)))
 
 
+def all_files(base: Path) -> list[Path]:
+    return sorted(p for p in base.rglob("*") if p.is_file())
+
+
 def build(root: Path, output: Path | None = None, cache: Path | None = None) -> BuildResult:
     """Build (or reuse from the cache) the artifact and place it at ``output``."""
     output = output or root / ARTIFACT
@@ -131,16 +248,32 @@ def build(root: Path, output: Path | None = None, cache: Path | None = None) -> 
     cache.mkdir(parents=True, exist_ok=True)
     requirements = root / "handlers" / "requirements.txt"
     sources = source_files(root)
-    key = digest_files(root, sources, f"{PLATFORM}/{PYTHON_VERSION}/v1")
+    compiler = bytecode_compiler(cache)
+    compiled = compiler.version if compiler else "source-only"
+    key = digest_files(root, sources, f"{PLATFORM}/{PYTHON_VERSION}/v2/{compiled}")
     cached_zip = cache / "artifacts" / f"{key}.zip"
     cached = cached_zip.is_file()
     if not cached:
         deps = install_dependencies(requirements, cache)
-        cached_zip.parent.mkdir(parents=True, exist_ok=True)
-        staging = cached_zip.with_suffix(".tmp")
-        write_zip(staging, [(deps, tree_files(deps)), (root, sources)])
-        staging.replace(cached_zip)
+        with tempfile.TemporaryDirectory(dir=cache) as scratch:
+            trees = [(deps, tree_files(deps)), (root, sources)]
+            if compiler is not None:
+                trees += bytecode_trees(compiler, trees, cache, Path(scratch))
+            cached_zip.parent.mkdir(parents=True, exist_ok=True)
+            staging = cached_zip.with_suffix(".tmp")
+            write_zip(staging, trees)
+            staging.replace(cached_zip)
     output.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cached_zip, output)
     data = output.read_bytes()
     return BuildResult(output, hashlib.sha256(data).hexdigest(), len(data), cached)
+
+
+def bytecode_trees(
+    compiler: Compiler, trees: list[tuple[Path, list[Path]]], cache: Path, scratch: Path
+) -> list[tuple[Path, list[Path]]]:
+    """The dependencies' bytecode (cached) and the handlers' (compiled now, in ``scratch``)."""
+    (deps, _), (root, sources) = trees
+    compiled_deps = compiled_dependencies(deps, compiler, cache)
+    compile_tree(compiler, root, sources, scratch)
+    return [(compiled_deps, all_files(compiled_deps)), (scratch, all_files(scratch))]

@@ -30,6 +30,7 @@ from localenv.runtime.debugger import debugger_argv, debugger_layer
 from localenv.runtime.interpreters import RUNTIME_PACKAGES
 from localenv.runtime.runtime_api import Invocation, RuntimeApiServer
 from localenv.runtime.sandbox import SandboxSpec, layout_of, make_writable, sandbox_for
+from localenv.runtime.standby import Gate, gate_argv
 
 INIT_TIMEOUT_SECONDS = 10.0  # Lambda's init phase limit for on-demand functions
 
@@ -100,6 +101,7 @@ class Environment:
         self.stream = lambda_logs.stream_name(uuid.uuid4().hex)
         self.init_ms: float | None = None
         self.started = 0.0
+        self.gate = Gate()
         self.last_used = time.monotonic()
         self.dead = False
         self.peak_mb = 0
@@ -121,17 +123,39 @@ class Environment:
             **self.config.environment,
             **self.reserved(),
         }
-        argv = [self.executable, *debugger_argv(self.config.debug_port), "-m", "awslambdaric"]
-        self.process = subprocess.Popen(  # noqa: S603 - our interpreter, the function's handler
-            self.sandbox.command([*argv, self.config.handler]),
-            cwd=self.sandbox.cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self.gate.start() as worker_end:
+            self.process = subprocess.Popen(  # noqa: S603 - our interpreter, the function's handler
+                self.sandbox.command(self.argv(worker_end.fileno())),
+                cwd=self.sandbox.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=() if self.debugging else (worker_end.fileno(),),
+            )
         threading.Thread(target=self.read_output, daemon=True).start()
+
+    def argv(self, gate: int) -> list[str]:
+        """awslambdaric behind the gate (see standby); under debugpy, as debugpy runs it."""
+        if self.debugging:
+            debug = debugger_argv(self.config.debug_port)
+            return [self.executable, *debug, "-m", "awslambdaric", self.config.handler]
+        return [self.executable, *gate_argv(gate, self.config.handler)]
+
+    def wait_runtime(self) -> bool:
+        """Wait until the runtime has bootstrapped and holds at the gate; False if it died."""
+        return self.gate.wait(INIT_TIMEOUT_SECONDS)
+
+    def background(self) -> None:
+        self.gate.background(self.pid)
+
+    def foreground(self) -> None:
+        self.gate.foreground(self.pid)
+
+    def begin(self) -> None:
+        """Open the gate: the function's init (its handler's import) starts now."""
+        self.gate.open(self.pid)
 
     def spec(self) -> SandboxSpec:
         extra = (debugger_layer(self.executable, self.runtime_layer),) if self.debugging else ()
@@ -204,7 +228,7 @@ class Environment:
                     "errorType": "Runtime.ExitError",
                     "errorMessage": "Runtime exited before it was ready",
                 }
-        self.init_ms = (time.monotonic() - self.started) * 1000
+        self.init_ms = self.gate.init_duration_s(self.started) * 1000
         return self.api.init_error
 
     def invoke(self, payload: bytes, request_id: str) -> Outcome:
@@ -298,6 +322,7 @@ class Environment:
         self.collect()
         self.process.wait()
         self.api.stop()
+        self.gate.close()
 
     def stop(self) -> None:
         if not self.exited():
@@ -306,6 +331,7 @@ class Environment:
             self.collect()
             self.api.stop()
         self.dead = True
+        self.gate.close()
         self.remove_workdir()
 
     def remove_workdir(self) -> None:

@@ -82,3 +82,8 @@ def output_line(raw: str) -> str:
 def stream_name(uuid_hex: str) -> str:
     """``YYYY/MM/DD/[$LATEST]<id>``, dated in UTC as Lambda dates it."""
     return time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid_hex
+
+
+def dated_today(stream: str) -> bool:
+    """Whether a stream named by ``stream_name`` is dated today (UTC)."""
+    return stream == stream_name(stream.rsplit("]", 1)[1])

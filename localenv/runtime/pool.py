@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -14,6 +15,7 @@ from localenv.runtime.debugger import debug_config
 from localenv.runtime.environment import Environment, FunctionConfig, LogSink, Outcome, now_ms
 from localenv.runtime.faults import RuntimeFaults
 from localenv.runtime.runtime_api import RESPONSE_TOO_LARGE
+from localenv.runtime.standby import Standbys
 
 # Lambda's synchronous invocation payload limit: 6 MB, counted as 6,291,456 bytes for a
 # request (the response limit, 6,291,556, is in runtime_api). Over it, Invoke answers 413
@@ -22,6 +24,7 @@ PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
 DEFAULT_IDLE_SECONDS = 300.0
 # Without reserved concurrency a function shares the account's pool; locally, cap it.
 UNRESERVED_LIMIT = 10
+STANDBY_SWITCH = "LOCALENV_STANDBY"
 
 
 class ThrottledError(LocalenvError):
@@ -162,18 +165,47 @@ class Runtime:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.reaper_thread: threading.Thread | None = None
+        self.standbys = Standbys(self.launch)
+        # LOCALENV_STANDBY=off: every cold start launches its runtime then (benchmarks compare).
+        self.standby = os.environ.get(STANDBY_SWITCH) != "off"
 
     def start(self) -> None:
-        """Reap idle environments from now on (Lambda retires idle sandboxes the same way)."""
+        """Reap idle environments from now on (Lambda retires idle sandboxes the same way),
+        and keep a runtime started for each function's next cold start (see standby)."""
         if self.reaper_thread is None:
             self.reaper_thread = threading.Thread(target=self.reaper, daemon=True, name="reaper")
             self.reaper_thread.start()
+        self.prepare()
 
-    def spawn(self, config: FunctionConfig) -> Environment:
+    def launch(self, config: FunctionConfig) -> Environment:
+        """A new environment, its runtime starting; the function's init waits for begin()."""
         executable, layer = self.executable_for(config.runtime)
         env = Environment(config, executable, layer, self.base_env, self.logs)
         env.start()
         return env
+
+    def spawn(self, config: FunctionConfig) -> Environment:
+        """The environment of a cold start: the function's standby if one is up, else a new
+        one; its init begins now. Another standby starts for the next cold start."""
+        env = self.standbys.take(config) or self.launch(config)
+        env.begin()
+        if self.standby:
+            self.standbys.prepare(config)
+        return env
+
+    def prepare(self) -> None:
+        """A standby for each function configured (none for the retired ones)."""
+        with self.lock:
+            configs = [pool.config for pool in self.pools.values()]
+        self.standbys.retain(configs)
+        if not self.standby or self.reaper_thread is None:  # off, or not started
+            return
+        for runtime in sorted({c.runtime for c in configs}):
+            # Here, once: not in each standby's thread (it installs the runtime layer and
+            # prints what differs from AWS).
+            self.executable_for(runtime)
+        for config in configs:
+            self.standbys.prepare(config)
 
     def configure(self, configs: list[FunctionConfig]) -> None:
         """Use these function configurations; environments of changed functions are recycled."""
@@ -188,6 +220,7 @@ class Runtime:
             retired = [p for p in old.values() if p not in self.pools.values()]
         for pool in retired:
             pool.stop()
+        self.prepare()
 
     def invoke(
         self,
@@ -217,8 +250,11 @@ class Runtime:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.standbys.stop()
         self.recycle()
 
     def pids(self) -> list[int]:
+        """Every worker: the functions' environments and the standbys."""
         with self.lock:
-            return [pid for pool in self.pools.values() for pid in pool.pids()]
+            pids = [pid for pool in self.pools.values() for pid in pool.pids()]
+        return pids + self.standbys.pids()

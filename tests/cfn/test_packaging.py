@@ -9,7 +9,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import boto3
 import pytest
@@ -19,6 +19,7 @@ from moto.server import ThreadedMotoServer
 from localenv import template_loader
 from localenv.build import build
 from localenv.packaging import DEPLOYMENT, hash_deployments
+from localenv.runtime.interpreters import interpreter_for
 from tests.template_model import ROOT, CfnLoader
 
 README = ROOT / "README.md"
@@ -36,7 +37,57 @@ def test_two_clean_builds_have_the_same_sha256(tmp_path: Path) -> None:
     assert any(n.startswith("jwt/") for n in names)
     assert any(n.startswith("aws_lambda_powertools/") for n in names)
     assert any(re.match(r"cryptography/hazmat/bindings/_rust\.abi3\.so", n) for n in names)
-    assert not any("__pycache__" in n for n in names)
+    # Bytecode ships for the runtime's interpreter only: one .pyc per .py, nothing else
+    # (no stale __pycache__ of the developer's own Python from the source tree).
+    sources = {n for n in names if n.endswith(".py")}
+    compiled = {n for n in names if "__pycache__" in n}
+    assert compiled == {cpython312_pyc(n) for n in sources}
+
+
+def cpython312_pyc(source: str) -> str:
+    """Where python3.12 looks for a source's bytecode (PEP 3147)."""
+    path = PurePosixPath(source)
+    return str(path.parent / "__pycache__" / f"{path.stem}.cpython-312.pyc")
+
+
+def test_the_bytecode_is_hash_checked_and_imports_without_compiling(tmp_path: Path) -> None:
+    code = tmp_path / "task"
+    with zipfile.ZipFile(build(ROOT, tmp_path / "functions.zip").path) as archive:
+        archive.extractall(code)
+        # PEP 552 flags: hash-based (1) and checked against the source (2).
+        flags = {int.from_bytes(archive.read(n)[4:8], "little") for n in archive.namelist()
+                 if n.endswith(".pyc")}  # fmt: skip
+    assert flags == {0b11}
+    loaded = verbose_import(code, "handlers.tokens")
+    assert f"code object from '{code}/handlers/__pycache__/tokens.cpython-312.pyc'" in loaded
+    assert f"code object from '{code}/jwt/__pycache__/api_jwt.cpython-312.pyc'" in loaded
+    # Nothing of the artifact is compiled at import: every module of it comes from a .pyc.
+    assert not re.findall(rf"^# code object from {re.escape(str(code))}/\S+\.py$", loaded, re.M)
+
+
+def test_a_source_edited_after_the_build_is_not_run_from_stale_bytecode(tmp_path: Path) -> None:
+    code = tmp_path / "task"
+    with zipfile.ZipFile(build(ROOT, tmp_path / "functions.zip").path) as archive:
+        archive.extractall(code)
+    (code / "handlers" / "policy.py").write_text("EDITED = True\n")
+    loaded = verbose_import(code, "handlers.policy", "; assert handlers.policy.EDITED")
+    assert f"code object from {code}/handlers/policy.py\n" in loaded
+
+
+def verbose_import(code: Path, module: str, then: str = "") -> str:
+    """``python3.12 -v`` importing ``module`` from ``code``, as the runtime does: code
+    directory first, no site-packages, no bytecode written (``/var/task`` is read-only)."""
+    python = interpreter_for("python3.12")
+    assert python.matches_runtime, "python3.12 is needed to check the runtime's bytecode"
+    run = subprocess.run(
+        [python.executable, "-B", "-S", "-s", "-v", "-c", f"import {module}{then}"],
+        cwd=code,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(code)},
+    )
+    return run.stderr
 
 
 def readme_command(prefix: str) -> str:
