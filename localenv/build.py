@@ -2,7 +2,7 @@
 
 One zip serves the three functions (each picks its module through ``Handler``).
 Dependencies are Lambda platform wheels (manylinux2014 x86_64, CPython 3.12,
-matching the template's Runtime and Architectures), installed by pip with
+matching the template's Runtime and Architectures), installed by uv (or pip) with
 ``--only-binary=:all:`` and cached by the hash of the requirements. The zip is
 cached by the hash of everything that goes into it, and written with fixed
 timestamps, modes and order, so the same sources give the same sha256.
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from localenv.runtime.interpreters import Interpreter
 
 PLATFORM = "manylinux2014_x86_64"
+# zlib's default level: level 9 took ~3.5x as long for a 0.6 % smaller zip (measured
+# on the artifact's ~21 MB of files), and every change of handlers/ rebuilds it.
+ZIP_LEVEL = 6
 PYTHON_VERSION = "3.12"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 EXCLUDED_PARTS = {"__pycache__"}
@@ -88,33 +91,68 @@ def digest_files(root: Path, files: list[Path], extra: str) -> str:
 
 
 def install_platform_wheels(
-    pip_arguments: list[str], python_version: str, target: Path, what: str
+    pip_arguments: list[str],
+    python_version: str,
+    target: Path,
+    what: str,
+    commands: list[list[str]] | None = None,
 ) -> Path:
-    """pip-install Lambda-platform wheels into ``target``, once, atomically.
+    """Install Lambda-platform wheels into ``target``, once, atomically.
 
     Installed into a fresh staging directory and renamed into place, so concurrent
-    builds (two tox environments) never see a half-installed tree.
+    builds (two tox environments) never see a half-installed tree. uv installs them
+    when it is there (~0.5 s against ~5 s for pip with warm caches: an empty build
+    cache is mostly this); pip does when uv is missing or fails (uv does not read
+    pip's configuration, so an index only pip knows still works).
     """
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent))
-    command = [
+    failures = []
+    for command in commands or installers(python_version):
+        staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent))
+        result = subprocess.run(  # noqa: S603 - an installer with our own arguments
+            [*command, "--target", str(staging), *pip_arguments],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0:
+            try:
+                staging.rename(target)
+            except OSError:  # another build finished first: use its tree
+                shutil.rmtree(staging, ignore_errors=True)
+            return target
+        shutil.rmtree(staging, ignore_errors=True)
+        failures.append((result.stderr.strip().splitlines() or ["(no output)"])[-1])
+    raise BuildError(f"could not install {what}: {'; '.join(failures)}")
+
+
+def installers(python_version: str) -> list[list[str]]:
+    """uv first when found, then pip: the same platform wheels, no bytecode."""
+    pip = [
         sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
         "--disable-pip-version-check", "--no-warn-conflicts", "--only-binary=:all:",
         "--platform", PLATFORM, "--implementation", "cp", "--python-version", python_version,
-        "--target", str(staging), *pip_arguments,
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    if result.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise BuildError(f"pip could not install {what}: {last}")
+    uv = uv_binary()
+    if uv is None:
+        return [pip]
+    policy, _, machine = PLATFORM.partition("_")  # uv spells it x86_64-manylinux2014
+    uv_install = [
+        uv, "pip", "install", "--quiet", "--only-binary", ":all:",
+        "--python-platform", f"{machine}-{policy}", "--python-version", python_version,
+    ]  # fmt: skip
+    return [uv_install, pip]
+
+
+def uv_binary() -> str | None:
     try:
-        staging.rename(target)
-    except OSError:  # another build finished first: use its tree
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+        import uv  # noqa: PLC0415 - optional: the package may be used without it
+
+        return str(uv.find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
 
 
 def install_dependencies(requirements: Path, cache: Path) -> Path:
@@ -230,7 +268,7 @@ def write_zip(destination: Path, trees: list[tuple[Path, list[Path]]]) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o100644 << 16
             info.create_system = 3
-            archive.writestr(info, entries[name].read_bytes(), compresslevel=9)
+            archive.writestr(info, entries[name].read_bytes(), compresslevel=ZIP_LEVEL)
 
 
 def tree_files(base: Path) -> list[Path]:
@@ -250,7 +288,7 @@ def build(root: Path, output: Path | None = None, cache: Path | None = None) -> 
     sources = source_files(root)
     compiler = bytecode_compiler(cache)
     compiled = compiler.version if compiler else "source-only"
-    key = digest_files(root, sources, f"{PLATFORM}/{PYTHON_VERSION}/v2/{compiled}")
+    key = digest_files(root, sources, f"{PLATFORM}/{PYTHON_VERSION}/v3/{compiled}")
     cached_zip = cache / "artifacts" / f"{key}.zip"
     cached = cached_zip.is_file()
     if not cached:
