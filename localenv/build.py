@@ -124,7 +124,8 @@ def install_platform_wheels(
                 shutil.rmtree(staging, ignore_errors=True)
             return target
         shutil.rmtree(staging, ignore_errors=True)
-        failures.append((result.stderr.strip().splitlines() or ["(no output)"])[-1])
+        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1].strip()
+        failures.append(f"{installer_name(command)}: {last}")
     raise BuildError(f"could not install {what}: {'; '.join(failures)}")
 
 
@@ -144,6 +145,10 @@ def installers(python_version: str) -> list[list[str]]:
         "--python-platform", f"{machine}-{policy}", "--python-version", python_version,
     ]  # fmt: skip
     return [uv_install, pip]
+
+
+def installer_name(command: list[str]) -> str:
+    return "pip" if command[1:3] == ["-m", "pip"] else Path(command[0]).name
 
 
 def uv_binary() -> str | None:

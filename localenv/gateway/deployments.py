@@ -31,13 +31,7 @@ def definition(apigateway: Any, api_id: str) -> Definition:
     """The API's current definition, as plain JSON values."""
     api = apigateway.get_rest_api(restApiId=api_id)
     resources = apigateway.get_resources(restApiId=api_id, embed=["methods"], limit=500)["items"]
-    methods = {
-        f"{resource['path']} {verb}": plain(
-            apigateway.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=verb)
-        )
-        for resource in resources
-        for verb in resource.get("resourceMethods", {})
-    }
+    methods = methods_of(apigateway, api_id, resources)
     return {
         "name": api["name"],
         "binaryMediaTypes": sorted(api.get("binaryMediaTypes") or []),
@@ -54,6 +48,23 @@ def definition(apigateway: Any, api_id: str) -> Definition:
             for g in apigateway.get_gateway_responses(restApiId=api_id).get("items", [])
         },
     }
+
+
+def methods_of(apigateway: Any, api_id: str, resources: list[Any]) -> dict[str, Any]:
+    """Each listed method's definition. The API may change while it is read (a user's
+    DeleteMethod between the listing and the read): a method gone by then is not part
+    of the definition any more, so it is left out rather than failing the read."""
+    found = {}
+    for resource in resources:
+        for verb in resource.get("resourceMethods", {}):
+            try:
+                method = apigateway.get_method(
+                    restApiId=api_id, resourceId=resource["id"], httpMethod=verb
+                )
+            except apigateway.exceptions.NotFoundException:
+                continue
+            found[f"{resource['path']} {verb}"] = plain(method)
+    return found
 
 
 def plain(value: dict[str, Any]) -> dict[str, Any]:

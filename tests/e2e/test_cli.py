@@ -163,7 +163,8 @@ def test_build_failure_is_a_one_line_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "pip could not install requirements.txt" in result.stderr
+    assert "could not install requirements.txt" in result.stderr
+    assert "pip: ERROR: No matching distribution found" in result.stderr
 
 
 def test_watch_rebuilds_and_recycles_when_handlers_change(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from hypothesis import event, given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from handlers import processor, reader
@@ -215,6 +215,10 @@ def write_order(items: list[dict[str, Any]]) -> str:
     return "one write" if len(items) == 1 and "text" in items[0] else "three writes"
 
 
+# Each example stores and reads an upload through moto in-process: 100 examples under
+# every profile (as the query-index property caps its own) keep the suite's three
+# interpreters short.
+@settings(max_examples=100)
 @given(bodies, st.data())
 def test_every_page_of_either_write_order_reads_back_the_kept_lines(
     dynamodb: Any, body: bytes, data: st.DataObject
@@ -233,6 +237,7 @@ def test_every_page_of_either_write_order_reads_back_the_kept_lines(
     assert read_all(owner, created["uploadId"], limit) == expected
 
 
+@settings(max_examples=100)
 @given(bodies)
 def test_a_replay_of_either_write_order_answers_as_the_first_upload(
     dynamodb: Any, body: bytes

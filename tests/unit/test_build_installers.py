@@ -40,6 +40,6 @@ def test_a_failing_installer_falls_back_to_the_next(tmp_path: Path) -> None:
 
 
 def test_when_every_installer_fails_the_build_says_why(tmp_path: Path) -> None:
-    with pytest.raises(build.BuildError, match="installer refused; installer refused"):
+    with pytest.raises(build.BuildError, match=r": installer refused; .*: installer refused"):
         build.install_platform_wheels(["six"], "3.12", tmp_path / "d", "six", [FAILING] * 2)
     assert list(tmp_path.iterdir()) == []
