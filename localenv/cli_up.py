@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from localenv import api_client, cognito_users, detach, emulator, gc_tuning, stack
 from localenv.cli_observe import control
 from localenv.console import say, state_dir, workspace_of
@@ -216,8 +218,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def say_drift(workspace: Workspace, record: RunRecord) -> None:
-    """One line when the stage serves a deployment older than the API's definition."""
-    found = stack.stack_drift(workspace, record)
+    """One line when the stage serves a deployment older than the API's definition.
+    A line of information: an AWS error while reading the API is said, and the stack
+    keeps serving."""
+    try:
+        found = stack.stack_drift(workspace, record)
+    except (ClientError, BotoCoreError) as exc:
+        say(f"  undeployed changes: could not read the API ({exc})")
+        return
     if found is not None:
         say(f"  undeployed: {found.line()}")
 
