@@ -33,6 +33,9 @@ from localenv.runtime.sandbox import SandboxSpec, layout_of, make_writable, sand
 from localenv.runtime.standby import Gate, gate_argv
 
 INIT_TIMEOUT_SECONDS = 10.0  # Lambda's init phase limit for on-demand functions
+# How long an invocation's end waits for its output to be read (a busy machine may not
+# schedule the reader at once; an idle pipe ends the wait at once).
+DRAIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class Environment:
         self.peak_mb = 0
         self.output: list[str] = []
         self.output_lock = threading.Lock()
+        self.reader_idle = threading.Event()
+        self.reader_idle.set()
 
     def start(self) -> None:
         """Start the Runtime API server and the worker in its sandbox."""
@@ -196,18 +201,38 @@ class Environment:
         return self.process.pid
 
     def read_output(self) -> None:
+        """Collect the worker's lines; ``reader_idle`` is clear from the moment output is
+        waiting until it is in ``output`` (``take_output`` waits for both to settle)."""
         assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            with self.output_lock:
-                self.output.append(lambda_logs.output_line(raw.decode("utf-8", "replace")))
+        fd = self.process.stdout.fileno()
+        pending = b""
+        with contextlib.suppress(OSError, ValueError):  # the pipe closed under us: done
+            while True:
+                select.select([fd], [], [])  # output waiting, or the end of the pipe
+                self.reader_idle.clear()
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                *complete, pending = (pending + chunk).split(b"\n")
+                self.add_output(complete)
+                self.reader_idle.set()
+        self.add_output([pending] if pending else [])
+        self.reader_idle.set()
+
+    def add_output(self, raw_lines: list[bytes]) -> None:
+        with self.output_lock:
+            self.output.extend(
+                lambda_logs.output_line(raw.decode("utf-8", "replace")) for raw in raw_lines
+            )
 
     def take_output(self) -> list[str]:
-        """Lines printed so far, once the pipe is drained (output precedes the response)."""
+        """Lines printed so far. A function's output precedes its response, so it is in
+        the pipe or being read once the response is in: wait until neither (bounded)."""
         stdout = self.process.stdout
-        deadline = time.monotonic() + 0.05
+        deadline = time.monotonic() + DRAIN_SECONDS
         while stdout is not None and time.monotonic() < deadline:
             readable, _, _ = select.select([stdout], [], [], 0)
-            if not readable:
+            if not readable and self.reader_idle.is_set():
                 break
             time.sleep(0.001)
         with self.output_lock:
