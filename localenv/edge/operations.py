@@ -78,9 +78,22 @@ def required_headers(operation: Any) -> frozenset[str]:
     )
 
 
+def request_uri(http: dict[str, Any]) -> str:
+    """The operation's requestUri as its service model has it. botocore's S3 client strips
+    the leading ``/{Bucket}`` from the model the first time it calls an operation
+    (``botocore.handlers.remove_bucket_from_url_paths_from_model``), keeping the path in
+    ``authPath``; the model is the loader's shared copy, so once the harness's own S3
+    client has run, the edge would read the stripped path (and take a PutObject for an
+    UploadPart)."""
+    uri = str(http["requestUri"])
+    if "authPath" in http and not uri.startswith("/{Bucket}"):
+        return "/{Bucket}" + uri
+    return uri
+
+
 def route_of(operation: Any) -> Route:
     http = operation.http
-    path, _, query = http["requestUri"].partition("?")
+    path, _, query = request_uri(http).partition("?")
     regex = "".join(
         "(?P<{}>.+)".format(part[1:-2].replace("-", "_"))
         if part.endswith("+}")

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore import handlers
 from botocore.parsers import create_parser
 
+from localenv.edge import operations
 from localenv.edge.calls import AwsCall, RawRequest, parse
 from localenv.edge.errors import EdgeResponse, access_denied
 from localenv.edge.resources import resources_of
@@ -311,3 +313,21 @@ def test_the_edge_chain_interceptor_answers_or_the_call_is_forwarded_observers_s
     assert (denied.status, passed.status) == (400, 200)
     assert len(backend.forwarded) == 1
     assert seen == [("dynamodb:BatchWriteItem", 400), ("dynamodb:BatchWriteItem", 200)]
+
+
+def test_s3_calls_are_named_after_botocore_stripped_the_bucket_from_the_shared_model() -> None:
+    # botocore's S3 client rewrites the loader's shared model on its first call of an
+    # operation; the harness's own S3 client (the deploy's code upload) runs in the stack.
+    model = operations.botocore_session().get_service_model("s3")
+    for name in ("PutObject", "UploadPart", "CreateBucket"):
+        handlers.remove_bucket_from_url_paths_from_model({}, model.operation_model(name), {})
+    assert model.operation_model("PutObject").http["requestUri"] == "/{Key+}"
+    operations.routes_of.cache_clear()
+    try:
+        put = parse(sdk_request("s3", "PutObject", {"Bucket": "bkt", "Key": "a/b c"}))
+        assert put.action == "s3:PutObject"
+        assert resources_of(put, ACCOUNT) == ("arn:aws:s3:::bkt/a/b c",)
+        create = parse(sdk_request("s3", "CreateBucket", {"Bucket": "bkt"}))
+        assert create.action == "s3:CreateBucket"
+    finally:
+        operations.routes_of.cache_clear()
