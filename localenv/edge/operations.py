@@ -9,6 +9,7 @@ protocol in ``Action=``, REST protocols by their route.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from dataclasses import dataclass
@@ -45,13 +46,35 @@ class ServiceModel:
         return routes_of(self.name)
 
 
+# Models botocore's own clients rewrite in place: the S3 client strips ``/{Bucket}`` from an
+# operation's requestUri the first time it calls it, the S3 Control client drops the
+# account host prefix (botocore.handlers: remove_bucket_from_url_paths_from_model,
+# remove_accid_host_prefix_from_model).
+REWRITTEN_BY_CLIENTS = frozenset({"s3", "s3control"})
+
+
+class SharedLoader(botocore.loaders.Loader):
+    """Shared by every session, so a model must stay as parsed: each load of a model
+    that botocore's clients rewrite is a copy of its own (otherwise, once the deploy's
+    S3 client ran, the edge read the stripped paths and took a PutObject for an
+    UploadPart)."""
+
+    def load_service_model(
+        self, service_name: str, type_name: str, api_version: str | None = None
+    ) -> Any:
+        model = super().load_service_model(service_name, type_name, api_version)
+        if type_name == "service-2" and service_name in REWRITTEN_BY_CLIENTS:
+            return copy.deepcopy(model)
+        return model
+
+
 @functools.cache
 def data_loader() -> botocore.loaders.Loader:
     """The one loader of botocore's data files in this process. A botocore session
     parses each JSON file it needs (endpoints: ~1 MB, a service model: up to ~1 MB)
     once per loader; every session of the harness (the edge's, the deploy's, the
     runtime's) shares this one, so each file is parsed once per process."""
-    return botocore.loaders.create_loader()
+    return SharedLoader()
 
 
 def new_botocore_session() -> botocore.session.Session:
@@ -78,22 +101,9 @@ def required_headers(operation: Any) -> frozenset[str]:
     )
 
 
-def request_uri(http: dict[str, Any]) -> str:
-    """The operation's requestUri as its service model has it. botocore's S3 client strips
-    the leading ``/{Bucket}`` from the model the first time it calls an operation
-    (``botocore.handlers.remove_bucket_from_url_paths_from_model``), keeping the path in
-    ``authPath``; the model is the loader's shared copy, so once the harness's own S3
-    client has run, the edge would read the stripped path (and take a PutObject for an
-    UploadPart)."""
-    uri = str(http["requestUri"])
-    if "authPath" in http and not uri.startswith("/{Bucket}"):
-        return "/{Bucket}" + uri
-    return uri
-
-
 def route_of(operation: Any) -> Route:
     http = operation.http
-    path, _, query = request_uri(http).partition("?")
+    path, _, query = http["requestUri"].partition("?")
     regex = "".join(
         "(?P<{}>.+)".format(part[1:-2].replace("-", "_"))
         if part.endswith("+}")

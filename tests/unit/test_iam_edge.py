@@ -13,6 +13,7 @@ import pytest
 from botocore import handlers
 from botocore.parsers import create_parser
 
+from localenv import emulator
 from localenv.edge import operations
 from localenv.edge.calls import AwsCall, RawRequest, parse
 from localenv.edge.errors import EdgeResponse, access_denied
@@ -315,13 +316,14 @@ def test_the_edge_chain_interceptor_answers_or_the_call_is_forwarded_observers_s
     assert seen == [("dynamodb:BatchWriteItem", 400), ("dynamodb:BatchWriteItem", 200)]
 
 
-def test_s3_calls_are_named_after_botocore_stripped_the_bucket_from_the_shared_model() -> None:
-    # botocore's S3 client rewrites the loader's shared model on its first call of an
-    # operation; the harness's own S3 client (the deploy's code upload) runs in the stack.
-    model = operations.botocore_session().get_service_model("s3")
+def test_s3_calls_are_named_after_an_sdk_s3_client_rewrote_its_model() -> None:
+    # botocore's S3 client rewrites its model on its first call of an operation; the
+    # harness's own S3 client (the deploy's code upload) runs in the stack's process.
+    client = emulator.session("us-east-1").client("s3", endpoint_url="http://127.0.0.1:9")
     for name in ("PutObject", "UploadPart", "CreateBucket"):
-        handlers.remove_bucket_from_url_paths_from_model({}, model.operation_model(name), {})
-    assert model.operation_model("PutObject").http["requestUri"] == "/{Key+}"
+        model = client.meta.service_model.operation_model(name)
+        handlers.remove_bucket_from_url_paths_from_model({}, model, {})
+    assert client.meta.service_model.operation_model("PutObject").http["requestUri"] == "/{Key+}"
     operations.routes_of.cache_clear()
     try:
         put = parse(sdk_request("s3", "PutObject", {"Bucket": "bkt", "Key": "a/b c"}))
