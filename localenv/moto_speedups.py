@@ -1,5 +1,5 @@
 """Costs of moto 5.2, removed without changing an answer (a small, tested patch,
-applied where the harness embeds moto). Three are paid on every call, two once per
+applied where the harness embeds moto). Four are paid on every call, two once per
 start.
 
 - ``Item.__init__`` fills ``LimitedSizeDict`` one attribute at a time, and each
@@ -10,6 +10,11 @@ start.
   at the same attribute as the original (DynamoDB's limit is 400 KB per item,
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html;
   moto allows 405,000 bytes).
+- ``ConditionExpressionParser`` lexes a condition, filter or key expression with a
+  list of regular expressions tried at every character run, on every call: about
+  half of parsing the writer's one-clause ``attribute_not_exists`` condition, itself
+  a third of a served PutItem. The tokens depend only on the expression's text; the
+  patch keeps them per text (bounded) and hands each parse fresh nodes.
 - ``BaseResponse.call_action`` lists the response class's methods with
   ``inspect.getmembers`` on every request; the list depends only on the class.
 - ``AccountSpecificBackend.get_session`` makes a botocore session of its own whose
@@ -35,10 +40,12 @@ import functools
 import json
 import sys
 import types
+from collections import deque
 from typing import Any
 
 import boto3
 from moto.core import base_backend, responses
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
@@ -46,6 +53,9 @@ from moto.dynamodb.models.utilities import bytesize
 # moto's bound, LimitedSizeDict.__setitem__.
 ITEM_SIZE_BOUND = 405_000
 ORIGINAL_ITEM_INIT = Item.__init__  # kept for the tests that compare both
+ORIGINAL_LEX = ConditionExpressionParser._lex_condition_expression
+# Distinct expression texts kept: an application sends a handful, a test suite a few hundred.
+LEXED_EXPRESSIONS = 1024
 _applied = False
 
 
@@ -56,6 +66,7 @@ def apply() -> None:
         return
     _applied = True
     Item.__init__ = item_init  # type: ignore[method-assign]
+    ConditionExpressionParser._lex_condition_expression = lex_once  # type: ignore[method-assign]
     responses.method_names_from_class = functools.cache(  # type: ignore[attr-defined]
         responses.method_names_from_class  # type: ignore[attr-defined]
     )
@@ -85,6 +96,18 @@ def item_init(
         if size > ITEM_SIZE_BOUND:
             raise ItemSizeTooLarge
         dict.__setitem__(self.attrs, key, converted)
+
+
+@functools.lru_cache(maxsize=LEXED_EXPRESSIONS)
+def lexed(expression: str) -> tuple[ConditionExpressionParser.Node, ...]:
+    """moto's tokens for one expression text (an invalid one raises, and is not kept)."""
+    return tuple(ORIGINAL_LEX(ConditionExpressionParser(expression, None, None)))
+
+
+def lex_once(self: ConditionExpressionParser) -> deque[ConditionExpressionParser.Node]:
+    """``_lex_condition_expression`` from the kept tokens: fresh nodes for every parse
+    (a lexed node's ``children`` is an empty list the later passes may fill)."""
+    return deque(node._replace(children=[]) for node in lexed(self.condition_expression or ""))
 
 
 @functools.cache

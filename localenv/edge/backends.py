@@ -24,24 +24,20 @@ class Backend(Protocol):
 
 
 class MotoBackend:
-    """moto's server application, called in-process as a WSGI app."""
+    """moto's server application, called in-process as a WSGI app (``Dispatcher``)."""
 
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
         self.app: Any = None
 
     def start(self) -> None:
-        from moto.moto_server.werkzeug_app import (  # noqa: PLC0415 - moto loads lazily
-            create_backend_app,
-        )
-
         from localenv import moto_query_index, moto_speedups  # noqa: PLC0415 - patch moto
-        from localenv.moto_dispatch import CachedDispatcher  # noqa: PLC0415 - loads moto
+        from localenv.moto_dispatch import Dispatcher  # noqa: PLC0415 - loads moto
 
         moto_query_index.apply()  # a query reads one partition, not the whole table
         moto_speedups.apply()  # per-call costs that change no answer
 
-        self.app = CachedDispatcher(create_backend_app)
+        self.app = Dispatcher()
 
     def environ(self, raw: RawRequest) -> dict[str, Any]:
         parts = urlsplit(raw.target)

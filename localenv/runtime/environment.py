@@ -109,9 +109,10 @@ class Environment:
         self.dead = False
         self.peak_mb = 0
         self.output: list[str] = []
-        self.output_lock = threading.Lock()
-        self.reader_idle = threading.Event()
-        self.reader_idle.set()
+        # Guards ``output``; notified whenever the reader stores lines or ends.
+        self.output_changed = threading.Condition()
+        self.reading = False  # the reader took output from the pipe it has not stored yet
+        self.output_ended = False
 
     def start(self) -> None:
         """Start the Runtime API server and the worker in its sandbox."""
@@ -201,41 +202,44 @@ class Environment:
         return self.process.pid
 
     def read_output(self) -> None:
-        """Collect the worker's lines; ``reader_idle`` is clear from the moment output is
-        waiting until it is in ``output`` (``take_output`` waits for both to settle)."""
+        """Collect the worker's lines; ``reading`` is set from the moment output is taken
+        from the pipe until it is in ``output`` (``take_output`` waits for both to settle)."""
         assert self.process.stdout is not None
         fd = self.process.stdout.fileno()
         pending = b""
         with contextlib.suppress(OSError, ValueError):  # the pipe closed under us: done
             while True:
                 select.select([fd], [], [])  # output waiting, or the end of the pipe
-                self.reader_idle.clear()
+                with self.output_changed:
+                    self.reading = True
                 chunk = os.read(fd, 1 << 16)
                 if not chunk:
                     break
                 *complete, pending = (pending + chunk).split(b"\n")
                 self.add_output(complete)
-                self.reader_idle.set()
-        self.add_output([pending] if pending else [])
-        self.reader_idle.set()
+        self.add_output([pending] if pending else [], ended=True)
 
-    def add_output(self, raw_lines: list[bytes]) -> None:
-        with self.output_lock:
-            self.output.extend(
-                lambda_logs.output_line(raw.decode("utf-8", "replace")) for raw in raw_lines
-            )
+    def add_output(self, raw_lines: list[bytes], ended: bool = False) -> None:
+        lines = [lambda_logs.output_line(raw.decode("utf-8", "replace")) for raw in raw_lines]
+        with self.output_changed:
+            self.output.extend(lines)
+            self.reading = False
+            self.output_ended = self.output_ended or ended
+            self.output_changed.notify_all()
 
     def take_output(self) -> list[str]:
         """Lines printed so far. A function's output precedes its response, so it is in
-        the pipe or being read once the response is in: wait until neither (bounded)."""
+        the pipe or being read once the response is in: wait until neither (bounded),
+        woken by the reader as it stores lines rather than polling."""
         stdout = self.process.stdout
         deadline = time.monotonic() + DRAIN_SECONDS
-        while stdout is not None and time.monotonic() < deadline:
-            readable, _, _ = select.select([stdout], [], [], 0)
-            if not readable and self.reader_idle.is_set():
-                break
-            time.sleep(0.001)
-        with self.output_lock:
+        with self.output_changed:
+            while stdout is not None and not self.output_ended:
+                readable, _, _ = select.select([stdout], [], [], 0)
+                remaining = deadline - time.monotonic()
+                if (not readable and not self.reading) or remaining <= 0:
+                    break
+                self.output_changed.wait(remaining)
             lines, self.output = self.output, []
         return lines
 

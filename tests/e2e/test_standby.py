@@ -146,3 +146,49 @@ def ready_pid(runtime: Runtime, not_in: set[int | None]) -> int:
         if env is not None and env.pid not in not_in:
             return env.pid
     raise AssertionError("no standby came up")
+
+
+LOUD = """
+import sys
+
+def handler(event, context):
+    for n in range(event["lines"]):
+        print(f"line {n} " + "x" * 200)
+    sys.stdout.flush()
+    return {"printed": event["lines"]}
+"""
+
+
+class BusyEnvironment(Environment):
+    """An environment on a busy machine: its reader takes a while over each chunk."""
+
+    def add_output(self, raw_lines: list[bytes], ended: bool = False) -> None:
+        time.sleep(0.02)
+        super().add_output(raw_lines, ended)
+
+
+def test_all_a_function_printed_is_logged_before_its_end_line(
+    tmp_path: Path, runtime_for: tuple[str, Path]
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    logs = Logs()
+    fn = config(code)
+    (code / "app.py").write_text(LOUD)
+    environment = BusyEnvironment(fn, *runtime_for, {}, logs)
+    try:
+        environment.start()
+        environment.foreground()
+        environment.begin()
+        for request, count in (("req-1", 3000), ("req-2", 1)):  # ~600 KB: ten pipe buffers
+            logs.lines.clear()
+            assert (
+                environment.invoke(f'{{"lines": {count}}}'.encode(), request).kind is OutcomeKind.OK
+            )
+            printed = [line for line in logs.lines if line.startswith("line ")]
+            assert len(printed) == count
+            assert logs.lines.index(printed[-1]) < next(
+                i for i, line in enumerate(logs.lines) if line.startswith("END RequestId")
+            )
+    finally:
+        environment.stop()

@@ -1,4 +1,5 @@
-"""The moto speed-ups change no answer: items are built (or refused) as moto builds them."""
+"""The moto speed-ups change no answer: items are built (or refused) as moto builds them,
+expressions are lexed as moto lexes them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto.core import base_backend, responses
 from moto.core.utils import method_names_from_class
+from moto.dynamodb.comparisons import ConditionExpressionParser, get_filter_expression
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.responses import DynamoHandler
@@ -121,3 +123,44 @@ def test_user_pools_sign_with_moto_s_one_key() -> None:
     assert first.json_web_key.as_dict(private=True) == checked.as_dict(private=True)
     token = jwt.encode({"alg": "RS256", "kid": "dummy"}, {"sub": "u"}, first.json_web_key)
     assert jwt.decode(token, checked).claims == {"sub": "u"}
+
+
+# Condition expressions and fragments of them: valid ones lex, the rest fail as moto fails.
+OPERANDS = ("#a", ":v", "pk", "a.b", "c[1]", "size", "attribute_not_exists")
+SYNTAX = ("(", ")", ",", " ", "  ", "AND", "OR", "NOT", "=", "<>", "<=", ">", "BETWEEN", "IN")
+expression_texts = st.lists(st.sampled_from((*OPERANDS, *SYNTAX, "$", "é")), max_size=12).map(
+    "".join
+)
+
+
+def lexed_or_error(lex: Any, text: str) -> Any:
+    try:
+        return list(lex(ConditionExpressionParser(text, None, None)))
+    except ValueError as exc:
+        return str(exc)
+
+
+@given(expression_texts)
+def test_expressions_are_lexed_as_moto_lexes_them(text: str) -> None:
+    patched = lexed_or_error(ConditionExpressionParser._lex_condition_expression, text)
+    assert patched == lexed_or_error(moto_speedups.ORIGINAL_LEX, text)
+    assert patched == lexed_or_error(ConditionExpressionParser._lex_condition_expression, text)
+
+
+def test_each_parse_gets_nodes_of_its_own() -> None:
+    first = ConditionExpressionParser("attribute_not_exists(pk)", None, None)
+    second = ConditionExpressionParser("attribute_not_exists(pk)", None, None)
+    nodes = first._lex_condition_expression()
+    nodes[0].children.append("filled by a later pass")
+    assert all(node.children == [] for node in second._lex_condition_expression())
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"), [({":n": {"N": "2"}}, True), ({":n": {"N": "9"}}, False)]
+)
+def test_a_kept_expression_is_evaluated_with_each_calls_values(
+    values: dict[str, Any], expected: bool
+) -> None:
+    item = Item(DynamoType({"S": "pk"}), None, {"pk": {"S": "pk"}, "b": {"S": "abc"}})
+    condition = get_filter_expression("attribute_exists(pk) AND size(#b) > :n", {"#b": "b"}, values)
+    assert condition.expr(item) is expected

@@ -1,5 +1,5 @@
 """What the start path keeps instead of redoing: the detached start's own reading of
-the command line, the process's SDK sessions, moto's host dispatch."""
+the command line, the process's SDK sessions."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from localenv import detach, emulator
 from localenv.edge.operations import data_loader
-from localenv.moto_dispatch import CachedDispatcher
 
 
 @pytest.mark.parametrize(
@@ -64,23 +62,3 @@ def test_one_session_per_region_sharing_one_loader() -> None:
     client = west.client("dynamodb", endpoint_url="http://127.0.0.1:9")
     assert client.meta.region_name == "eu-west-1"
     assert client.meta.service_model.service_name == "dynamodb"
-
-
-@pytest.mark.parametrize(
-    "host",
-    [
-        None,
-        "dynamodb",
-        "moto_api",
-        "cognito-idp.us-east-1.amazonaws.com",
-        "lambda.us-east-1.amazonaws.com",
-        "127.0.0.1:4566",
-    ],
-)
-def test_the_cached_dispatcher_answers_as_moto_does(host: str | None) -> None:
-    cached = CachedDispatcher(create_backend_app)
-    plain = DomainDispatcherApplication(create_backend_app)
-    first = cached.get_backend_for_host(host)
-    assert first == plain.get_backend_for_host(host)
-    assert cached.get_backend_for_host(host) == first
-    assert host in cached.known
