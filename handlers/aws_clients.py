@@ -59,7 +59,8 @@ class PlainJSONFileLoader(JSONFileLoader):
     botocore parses each file with ``object_pairs_hook=OrderedDict``, a Python call per
     JSON object: 15-19 ms of CPU for the 1.25 MB ``endpoints.json`` every client loads,
     6 ms without it (measured, python3.12). Since Python 3.7 a dict keeps insertion
-    order too, which is all the models need of it.
+    order too, which is all the models need of it. A file in any other form is left to
+    botocore's own loader.
     """
 
     def load_file(self, file_path: str) -> Any:
@@ -68,28 +69,44 @@ class PlainJSONFileLoader(JSONFileLoader):
             if os.path.isfile(path):
                 with opener(path, "rb") as model:
                     return json.loads(model.read().decode("utf-8"))
-        return None
+        return super().load_file(file_path)
 
 
-class OneServiceLoader(Loader):
-    """botocore's Loader for a session that makes clients of one service only.
+class NoScanLoader(Loader):
+    """botocore's Loader, except that it checks a service exists by looking at that
+    service's own directory.
 
-    Before loading a service's model, botocore's ``list_available_services`` lists every
-    directory of its data (400+ services) to check that the service is one of them:
-    ~10 ms of CPU for each kind of model a client loads (its API, its endpoint rules),
-    per cold start. Knowing whether this one service has that kind of model is enough.
+    Before loading a model, botocore's ``load_service_model`` checks the service is in
+    ``list_available_services``, which lists every directory of its data (400+
+    services): ~10 ms of CPU for each kind of model a client loads (its API, its
+    endpoint rules), per cold start. While a model is being loaded, the listing holds
+    the asked service if it has that kind of model (what the check needs to know), and
+    the full listing otherwise; any other caller gets the full listing.
     """
 
-    def __init__(self, service: str, extra_search_paths: list[str] | None) -> None:
+    def __init__(self, extra_search_paths: list[str] | None) -> None:
         super().__init__(extra_search_paths=extra_search_paths, file_loader=PlainJSONFileLoader())
-        self.service = service
+        self.asked: str | None = None
+
+    def load_service_model(
+        self, service_name: str, type_name: str, api_version: str | None = None
+    ) -> Any:
+        self.asked = service_name
+        try:
+            return super().load_service_model(service_name, type_name, api_version)
+        finally:
+            self.asked = None
 
     def list_available_services(self, type_name: str) -> list[str]:
+        if self.asked is not None and self.has_model(self.asked, type_name):
+            return [self.asked]
+        return super().list_available_services(type_name)
+
+    def has_model(self, service: str, type_name: str) -> bool:
         try:
-            self.list_api_versions(self.service, type_name)
+            return bool(self.list_api_versions(service, type_name))
         except DataNotFoundError:
-            return []  # as the full listing: botocore raises UnknownServiceError
-        return [self.service]
+            return False
 
 
 def data_paths(search_path: str | None) -> list[str] | None:
@@ -103,7 +120,7 @@ def dynamodb_client(config: Config) -> DynamoDBClient:
     """A DynamoDB client of a new botocore session (each function makes only one)."""
     session = botocore.session.get_session()
     paths = data_paths(session.get_config_variable("data_path"))
-    session.register_component("data_loader", OneServiceLoader(DYNAMODB, paths))
+    session.register_component("data_loader", NoScanLoader(paths))
     return cast("DynamoDBClient", session.create_client(DYNAMODB, config=config))
 
 
