@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from handlers.records import MAX_LINE_BYTES_CAP
-from handlers.text_rules import Limits
+if TYPE_CHECKING:
+    from handlers.text_rules import Limits
 
 # API Gateway hands Lambda at most 6 MB of event, and a text/plain body arrives
 # base64-encoded (4/3 larger), so the upload limit must stay below ~4.4 MiB.
@@ -63,6 +64,12 @@ def integer(env: Mapping[str, str], name: str, default: int, low: int, high: int
 
 
 def limits(env: Mapping[str, str]) -> Limits:
+    # The upload rules are imported here, by the processor's first call, not at import:
+    # the authorizer reads its settings from this module too and needs none of them
+    # (~3 ms of every authorizer cold start, measured).
+    from handlers.records import MAX_LINE_BYTES_CAP  # noqa: PLC0415
+    from handlers.text_rules import Limits  # noqa: PLC0415
+
     default = Limits()
     return Limits(
         max_upload_bytes=integer(
