@@ -89,19 +89,20 @@ class NoScanLoader(Loader):
         super().__init__(extra_search_paths=extra_search_paths, file_loader=PlainJSONFileLoader())
         self.asked: str | None = None
 
-    def load_service_model(
-        self, service_name: str, type_name: str, api_version: str | None = None
-    ) -> Any:
+    # On AWS the botocore is the runtime's, updated by AWS: the overrides pass on whatever
+    # arguments botocore's own methods take, so a new parameter cannot break a cold start.
+    def load_service_model(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
         self.asked = service_name
         try:
-            return super().load_service_model(service_name, type_name, api_version)
+            return super().load_service_model(service_name, *args, **kwargs)
         finally:
             self.asked = None
 
-    def list_available_services(self, type_name: str) -> list[str]:
-        if self.asked is not None and self.has_model(self.asked, type_name):
-            return [self.asked]
-        return super().list_available_services(type_name)
+    def list_available_services(self, type_name: str, *args: Any, **kwargs: Any) -> list[str]:
+        asked = None if args or kwargs else self.asked
+        if asked is not None and self.has_model(asked, type_name):
+            return [asked]
+        return super().list_available_services(type_name, *args, **kwargs)
 
     def has_model(self, service: str, type_name: str) -> bool:
         try:
