@@ -7,7 +7,14 @@ import codecs
 import pytest
 
 from handlers.problems import Rejection, RejectionKind
-from handlers.text_rules import Limits, parse_lines
+from handlers.text_rules import (
+    KeptText,
+    Limits,
+    lines_surely_within,
+    parse_lines,
+    parse_text,
+    plain_kept_text,
+)
 
 LIMITS = Limits(max_upload_bytes=1024, max_line_bytes=16)
 
@@ -156,3 +163,50 @@ def test_a_control_after_wide_characters_names_its_byte_offset() -> None:
     assert found.detail == (
         "Control character U+001F at byte offset 10; only tab, CR and LF are allowed."
     )
+
+
+# The plain path: a body whose kept text is the body itself is not cut into lines.
+
+
+def test_a_csv_body_is_its_own_kept_text_less_the_final_lf() -> None:
+    body = b"id,value\n1,a b\n2,c\t d\n"
+    kept = plain_kept_text(body, Limits())
+    assert kept == KeptText(b"id,value\n1,a b\n2,c\t d", 3)
+    assert parse_text(body, Limits()) == kept
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"a\n\nb",  # an empty line
+        b"a \nb",  # a space at a line's end
+        b"a\n\tb",  # a tab at a line's start
+        b" a",  # at the body's start
+        b"a\t",  # at its end
+        b"a\r\nb",  # CR
+        b"a\n\n",  # two final line breaks
+        b"\n",  # nothing kept
+        b"caf\xc3\xa9",  # not ASCII
+        b"\xef\xbb\xbfa",  # a BOM
+    ],
+)
+def test_bodies_whose_kept_text_differs_take_the_per_line_path(body: bytes) -> None:
+    assert plain_kept_text(body, Limits()) is None
+
+
+def test_a_line_that_could_be_over_the_limit_takes_the_per_line_path() -> None:
+    limits = Limits(max_line_bytes=10)
+    # Windows of 6 bytes: each holds a line break, so no line can be over 10 bytes.
+    assert plain_kept_text(b"01234\n56789\n01234", limits) == KeptText(b"01234\n56789\n01234", 3)
+    assert plain_kept_text(b"01234567890", limits) is None
+    with pytest.raises(Rejection) as caught:
+        parse_text(b"ok\n01234567890", limits)
+    assert caught.value.kind is RejectionKind.LINE_TOO_LONG
+    assert caught.value.detail == "A line (after 1 kept lines) is 11 bytes; the limit is 10 bytes."
+
+
+def test_too_many_windows_take_the_per_line_path() -> None:
+    data = b"ab\n" * 3000
+    assert lines_surely_within(data, 1000)
+    assert not lines_surely_within(data, 4)  # 3000 windows of 3 bytes: not looked at
+    assert parse_text(data, Limits(max_line_bytes=4)).count == 3000
