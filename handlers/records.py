@@ -109,7 +109,7 @@ def build_upload_from_text(
         sha256=hashlib.sha256(body).hexdigest(),
         size=len(body),
         line_count=line_count,
-        chunks=tuple(pack_text(text, target=CHUNK_TARGET_BYTES)) if line_count else (),
+        chunks=tuple(pack_text(text)) if line_count else (),
     )
 
 

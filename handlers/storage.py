@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 BATCH_WRITE_MAX_ITEMS = 25
 # An upload's chunk batches are written by up to this many calls at once: a call
 # mostly waits on the network (on AWS) or on the emulator's process (locally), so
-# the next batch is sent meanwhile. It stays under botocore's default connection
-# pool of 10, so no call waits for a connection.
+# the next batch is sent meanwhile. boto3's clients are thread-safe, and 4 stays
+# under botocore's default pool of 10 connections, so no call waits for one.
+# https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html#multithreading-or-multiprocessing-with-clients
 # https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html
 BATCH_WRITERS = 4
 THROTTLING_CODES = frozenset(

@@ -42,6 +42,7 @@ class Watched:
         self.in_flight = 0
         self.most_in_flight = 0
         self.log: list[str] = []
+        self.threads: set[str] = set()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
@@ -53,6 +54,7 @@ class Watched:
 
     def batch_write_item(self, **kwargs: Any) -> Any:
         with self.lock:
+            self.threads.add(threading.current_thread().name)
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
@@ -82,14 +84,18 @@ def chunk_items(dynamodb: Any) -> list[dict[str, Any]]:
     return [i for i in all_items(dynamodb) if i["sk"]["S"].startswith("CHUNK#")]
 
 
-def test_batches_are_in_flight_together_and_complete_comes_after_all(dynamodb: Any) -> None:
+@pytest.mark.parametrize("writers", [2, BATCH_WRITERS])
+def test_batches_are_in_flight_together_and_complete_comes_after_all(
+    dynamodb: Any, writers: int
+) -> None:
     upload = upload_of(8)
-    client = AllAtOnce(dynamodb, parties=BATCH_WRITERS)
-    assert processor.store_upload(UploadWriter(client, TABLE), upload, "r").created
-    # The barrier let no call through before BATCH_WRITERS were in flight at once.
-    assert client.most_in_flight == BATCH_WRITERS
+    client = AllAtOnce(dynamodb, parties=writers)
+    writer = UploadWriter(client, TABLE, writers=writers)
+    assert processor.store_upload(writer, upload, "r").created
+    # The barrier let no call through before ``writers`` were in flight at once.
+    assert client.most_in_flight == writers
     assert client.log[0] == "put PENDING in flight 0"
-    assert client.log[1:-1] == ["batch"] * BATCH_WRITERS
+    assert client.log[1:-1] == ["batch"] * writers
     assert client.log[-1] == "put COMPLETE in flight 0"
     assert len(chunk_items(dynamodb)) == 8
 
@@ -176,3 +182,10 @@ def test_an_upload_of_one_batch_is_written_without_threads(dynamodb: Any) -> Non
     processor.store_upload(UploadWriter(client, TABLE, writers=1), upload, "r")
     assert client.log.count("batch") == 1
     assert {thread.name for thread in threading.enumerate()} == names_before
+
+
+def test_one_writer_writes_every_batch_on_the_callers_thread(dynamodb: Any) -> None:
+    client = Watched(dynamodb)
+    processor.store_upload(UploadWriter(client, TABLE, writers=1), upload_of(60), "r")
+    assert client.log.count("batch") == 3
+    assert client.threads == {threading.current_thread().name}

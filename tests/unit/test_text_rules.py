@@ -210,3 +210,27 @@ def test_too_many_windows_take_the_per_line_path() -> None:
     assert lines_surely_within(data, 1000)
     assert not lines_surely_within(data, 4)  # 3000 windows of 3 bytes: not looked at
     assert parse_text(data, Limits(max_line_bytes=4)).count == 3000
+
+
+def test_a_lone_cr_inside_a_line_ends_it_so_the_body_is_not_plain() -> None:
+    assert plain_kept_text(b"a\rb", Limits()) is None
+    assert parse_text(b"a\rb", Limits()) == KeptText(b"a\nb", 2)
+
+
+def test_a_plain_body_without_a_final_lf_is_kept_as_it_is_not_copied() -> None:
+    body = b"id,value\n1,a"
+    assert parse_text(body, Limits()).data is body  # never cut into lines and joined
+
+
+@pytest.mark.parametrize("limit", range(1, 14))
+def test_a_line_over_the_limit_is_never_surely_within_wherever_it_lies(limit: int) -> None:
+    for before in range(2 * limit + 2):
+        for length in (limit + 1, limit + 2):
+            data = b"\n" * before + b"x" * length + b"\n" * (2 * limit)
+            assert not lines_surely_within(data, limit), (before, length)
+
+
+def test_surely_within_when_every_window_holds_a_line_break() -> None:
+    assert lines_surely_within(b"\nab", 2)  # one window of 2 bytes, its break at 0
+    assert lines_surely_within(b"a\n" * 1024, 2)  # 1,024 windows: still looked at
+    assert not lines_surely_within(b"a\n" * 1025, 2)  # 1,025: not looked at
