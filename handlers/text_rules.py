@@ -65,7 +65,7 @@ def parse_lines(body: bytes, limits: Limits) -> list[str]:
 def parse_text(body: bytes, limits: Limits) -> KeptText:
     """The kept lines of ``body`` joined, as :func:`parse_lines` would give them, or its
     rejection. A body whose kept text is the body itself (see :func:`plain_kept_text`)
-    is never cut into lines at all."""
+    is returned as it is: no line of it is decoded, stripped or joined again."""
     text = checked_text(body, limits)
     plain = plain_kept_text(body, limits)
     if plain is not None:

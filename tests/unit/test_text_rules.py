@@ -219,7 +219,7 @@ def test_a_lone_cr_inside_a_line_ends_it_so_the_body_is_not_plain() -> None:
 
 def test_a_plain_body_without_a_final_lf_is_kept_as_it_is_not_copied() -> None:
     body = b"id,value\n1,a"
-    assert parse_text(body, Limits()).data is body  # never cut into lines and joined
+    assert parse_text(body, Limits()).data is body  # not joined again from its lines
 
 
 @pytest.mark.parametrize("limit", range(1, 14))
