@@ -1,6 +1,6 @@
 """Measure the local stack: start-up, latency, throughput, write cost, import time.
 
-    python benchmarks/measure.py [--requests 300] [--json] [--chart PATH]
+    python benchmarks/measure.py [--requests 300] [--ingest-rounds 5] [--json] [--chart PATH]
 
 Everything is measured in one run on this machine, each figure next to its floor
 measured in the same run, and printed as a table (as JSON with --json); a PNG
@@ -30,10 +30,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import chart, edge_overhead, floors, report, table_size  # noqa: E402
-from handlers.records import build_upload, chunk_item, meta_item, write_units  # noqa: E402
-from handlers.storage import to_attributes  # noqa: E402
-from handlers.text_rules import Limits, parse_lines  # noqa: E402
+from benchmarks import chart, edge_overhead, floors, ingest, report, table_size  # noqa: E402
 from localenv import cognito_users, emulator  # noqa: E402
 from localenv.pytest_plugin import StackProcess, free_port  # noqa: E402
 from localenv.runtime.interpreters import interpreter_for  # noqa: E402
@@ -142,14 +139,6 @@ def warm_posts(session: requests.Session, url: str, count: int) -> list[float]:
     return samples
 
 
-def big_file() -> bytes:
-    lines = [
-        f"{n:08d},sensor-{n % 97:02d},{(n * 7919) % 100000 / 100:.2f},ok" for n in range(150_000)
-    ]
-    body = ("\n".join(lines) + "\n").encode()
-    return body[: 4 * 1024 * 1024 - 64].rsplit(b"\n", 1)[0] + b"\n"
-
-
 def import_times(root: Path) -> dict[str, float]:
     """Cold import of each handler module under the function's interpreter (python3.12),
     from the extracted artifact, with the runtime layer (boto3) as Lambda provides it."""
@@ -177,57 +166,14 @@ def import_times(root: Path) -> dict[str, float]:
     return results
 
 
-def raw_write_rates(outputs: dict[str, Any], body: bytes) -> dict[str, float]:
-    """The emulator's own limits for the same data: packed batch writes vs PutItem per line."""
-    dynamodb = emulator.session(outputs["Region"]).client(
-        "dynamodb", endpoint_url=outputs["AwsEndpointUrl"]
-    )
-    table = outputs["TableName"]
-    lines = parse_lines(body, Limits())
-    upload = build_upload(f"bench-{uuid.uuid4()}", None, body, lines)
-    items = [chunk_item(upload, c) for c in upload.chunks]
-    started = time.perf_counter()
-    for start in range(0, len(items), 25):
-        dynamodb.batch_write_item(
-            RequestItems={
-                table: [
-                    {"PutRequest": {"Item": to_attributes(i)}} for i in items[start : start + 25]
-                ]
-            }
-        )
-    batch_seconds = time.perf_counter() - started
-    sample = lines[:5000]
-    started = time.perf_counter()
-    for n, line in enumerate(sample):
-        dynamodb.put_item(
-            TableName=table,
-            Item={
-                "pk": {"S": f"LINE#{upload.upload_id}"},
-                "sk": {"S": f"{n:010d}"},
-                "text": {"S": line},
-            },
-        )
-    put_seconds = (time.perf_counter() - started) * len(lines) / len(sample)
-    units = sum(write_units(i) for i in items) + write_units(meta_item(upload, "t", "COMPLETE"))
-    per_line_units = sum(
-        write_units({"pk": f"LINE#{upload.upload_id}", "sk": "0" * 10, "text": line})
-        for line in lines
-    )
-    return {
-        "lines": len(lines),
-        "batch_seconds": batch_seconds,
-        "put_seconds": put_seconds,
-        "write_units": units,
-        "per_line_write_units": per_line_units,
-        "floor_units": -(-len(body) // 1024),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--sample", type=int, default=50, help="requests per table size")
+    parser.add_argument(
+        "--ingest-rounds", type=int, default=5, help="interleaved 4 MiB uploads and floors"
+    )
     parser.add_argument("--chart", type=Path, default=ROOT / "benchmarks" / "measure.png")
     args = parser.parse_args()
     results: dict[str, Any] = {"environment_before": environment()}
@@ -242,7 +188,7 @@ def main() -> int:
         results["up_warm_cache_s"] = warm_up
         results["up_warm_cache_cpu_s"] = CPU_SECONDS["s2"]
         try:
-            measure_stack(outputs, started, args.requests, results)
+            measure_stack(outputs, started, args.requests, results, args.ingest_rounds)
             results["floor_put_item_p50_ms"] = floors.put_item_p50_ms(outputs, args.requests)
             results["table_size"] = table_size.measure(outputs, token(outputs), args.sample)
             results["import_ms"] = import_times(root)
@@ -265,7 +211,11 @@ def chart_or_report(results: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def measure_stack(
-    outputs: dict[str, Any], started: float, count: int, results: dict[str, Any]
+    outputs: dict[str, Any],
+    started: float,
+    count: int,
+    results: dict[str, Any],
+    ingest_rounds: int = 5,
 ) -> None:
     url = outputs["ApiEndpoint"]
     with requests.Session() as session:
@@ -278,23 +228,7 @@ def measure_stack(
         results["warm_upload_p50_ms"] = percentile(warm, 50)
         results["warm_upload_p99_ms"] = percentile(warm, 99)
         results["uploads_per_s_one_client"] = 1000 / statistics.mean(warm)
-        body = big_file()
-        ms, status = timed_post(session, url, body)
-        assert status == 201
-    raw = raw_write_rates(outputs, body)
-    mib = len(body) / 1024 / 1024
-    results["ingest"] = {
-        "bytes": len(body),
-        "lines": raw["lines"],
-        "http_lines_per_s": raw["lines"] / (ms / 1000),
-        "http_mib_per_s": mib / (ms / 1000),
-        "batch_lines_per_s": raw["lines"] / raw["batch_seconds"],
-        "http_vs_batch": raw["batch_seconds"] / (ms / 1000),
-        "put_per_line_lines_per_s": raw["lines"] / raw["put_seconds"],
-        "write_units_per_mib": raw["write_units"] / mib,
-        "floor_units_per_mib": raw["floor_units"] / mib,
-        "per_line_write_units_per_mib": raw["per_line_write_units"] / mib,
-    }
+        results["ingest"] = ingest.measure(session, outputs, ingest_rounds)
 
 
 def measure_overhead(root: Path, state: Path, count: int) -> dict[str, Any]:

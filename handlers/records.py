@@ -89,20 +89,36 @@ class Upload:
 
 def upload_id_for(owner: str, body: bytes) -> str:
     """Same owner + same bytes -> same id; 128 bits of SHA-256, hex."""
-    digest = hashlib.sha256(ID_DOMAIN + owner.encode("utf-8") + b"\x00" + body)
+    digest = hashlib.sha256(ID_DOMAIN + owner.encode("utf-8") + b"\x00")
+    digest.update(body)  # the body is hashed where it lies, not copied behind the prefix
     return digest.hexdigest()[:32]
 
 
 def build_upload(owner: str, name: str | None, body: bytes, lines: list[str]) -> Upload:
+    return build_upload_from_text(owner, name, body, join_lines(lines), len(lines))
+
+
+def build_upload_from_text(
+    owner: str, name: str | None, body: bytes, text: bytes, line_count: int
+) -> Upload:
+    """The upload of ``body`` whose ``line_count`` kept lines, joined, are ``text`` (UTF-8)."""
     return Upload(
         upload_id=upload_id_for(owner, body),
         owner=owner,
         name=name,
         sha256=hashlib.sha256(body).hexdigest(),
         size=len(body),
-        line_count=len(lines),
-        chunks=tuple(pack_lines(lines)),
+        line_count=line_count,
+        chunks=tuple(pack_text(text)) if line_count else (),
     )
+
+
+def join_lines(lines: Sequence[str]) -> bytes:
+    """The lines joined with ``\n``, encoded once; a line may not hold a line break."""
+    text = "\n".join(lines)
+    if lines and text.count("\n") != len(lines) - 1:
+        raise ValueError("a line to pack contains a line break")
+    return text.encode("utf-8")
 
 
 def pack_lines(lines: Sequence[str], target: int = CHUNK_TARGET_BYTES) -> Iterator[Chunk]:
@@ -112,12 +128,15 @@ def pack_lines(lines: Sequence[str], target: int = CHUNK_TARGET_BYTES) -> Iterat
     and encoded once; each chunk is cut from that at a line break (searches in C),
     so no line is encoded or measured one by one.
     """
-    text = "\n".join(lines)
-    if lines and text.count("\n") != len(lines) - 1:
-        raise ValueError("a line to pack contains a line break")
-    data = text.encode("utf-8")
+    data = join_lines(lines)
+    if lines:
+        yield from pack_text(data, target)
+
+
+def pack_text(data: bytes, target: int = CHUNK_TARGET_BYTES) -> Iterator[Chunk]:
+    """The chunks of the joined lines ``data`` (at least one line, maybe empty)."""
     first = 1
-    for start, stop in chunk_spans(data, target) if lines else ():
+    for start, stop in chunk_spans(data, target):
         chunk = Chunk(first, data[start:stop].decode("utf-8"))
         first += chunk.count
         yield chunk

@@ -9,7 +9,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -29,7 +31,15 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 # BatchWriteItem takes at most 25 put requests per call (and 16 MB).
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
 BATCH_WRITE_MAX_ITEMS = 25
+# An upload's chunk batches are written by up to this many calls at once: a call
+# mostly waits on the network (on AWS) or on the emulator's process (locally), so
+# the next batch is sent meanwhile. boto3's clients are thread-safe, and 4 stays
+# under botocore's default pool of 10 connections, so no call waits for one.
+# https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html#multithreading-or-multiprocessing-with-clients
+# https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html
+BATCH_WRITERS = 4
 THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
@@ -112,6 +122,7 @@ class UploadWriter:
     client: DynamoDBClient
     table: str
     backoff: Backoff = field(default_factory=Backoff)
+    writers: int = BATCH_WRITERS
 
     def put_meta(self, meta: Item) -> None:
         """Write the metadata item unless a COMPLETE one is there (then raise with it)."""
@@ -136,8 +147,20 @@ class UploadWriter:
             raise AlreadyCompleteError(from_attributes(old)) from exc
 
     def write_items(self, items: Sequence[Item]) -> None:
-        for start in range(0, len(items), BATCH_WRITE_MAX_ITEMS):
-            self.write_batch(items[start : start + BATCH_WRITE_MAX_ITEMS])
+        """Write every item, in batches of up to ``writers`` calls at once.
+
+        Returns once every batch is written; else raises the first batch's error in
+        order, after every call already sent has ended and none more was started,
+        so no write of this upload outlives the request.
+        """
+        batches = split_batches(items, self.writers)
+        writers = min(self.writers, len(batches))
+        if writers <= 1:
+            for batch in batches:
+                self.write_batch(batch)
+            return
+        with ThreadPoolExecutor(writers) as pool:
+            wait_all([pool.submit(self.write_batch, batch) for batch in batches])
 
     def write_batch(self, items: Sequence[Item]) -> None:
         pending: Any = [{"PutRequest": {"Item": to_attributes(item)}} for item in items]
@@ -164,6 +187,28 @@ class UploadWriter:
                     raise
                 self.backoff.pause(attempt, code)
             attempt += 1
+
+
+def split_batches(items: Sequence[Item], writers: int) -> list[Sequence[Item]]:
+    """Consecutive batches of at most 25 items, at least ``writers`` of them when there
+    are that many items, of sizes that differ by one at most."""
+    count = max(-(-len(items) // BATCH_WRITE_MAX_ITEMS), min(writers, len(items)))
+    if count == 0:
+        return []
+    size, larger = divmod(len(items), count)
+    bounds = [n * size + min(n, larger) for n in range(count + 1)]
+    return [items[start:stop] for start, stop in pairwise(bounds)]
+
+
+def wait_all(futures: Sequence[Future[None]]) -> None:
+    """Wait for each batch in order; at the first error, cancel the batches not started."""
+    try:
+        for future in futures:
+            future.result()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ FORBIDDEN_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 # Line breaks of str.splitlines that are text here: NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR.
 OTHER_BREAKS = ("\x85", "\u2028", "\u2029")
 
+# Past this many windows of half the line limit, the per-line path is as quick.
+MAX_LINE_WINDOWS = 1024
+
 # Longest first: the UTF-32 LE BOM starts with the UTF-16 LE one.
 FOREIGN_BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "UTF-32LE"),
@@ -46,11 +49,75 @@ class Limits:
     max_line_bytes: int = 256 * 1024
 
 
+@dataclass(frozen=True)
+class KeptText:
+    """The kept lines joined with ``\\n``, UTF-8 encoded, and how many lines they are."""
+
+    data: bytes
+    count: int
+
+
 def parse_lines(body: bytes, limits: Limits) -> list[str]:
     """Return the kept lines of ``body`` or raise the one :class:`Rejection` that applies."""
+    return kept_lines(checked_text(body, limits), limits)
+
+
+def parse_text(body: bytes, limits: Limits) -> KeptText:
+    """The kept lines of ``body`` joined, as :func:`parse_lines` would give them, or its
+    rejection. A body whose kept text is the body itself (see :func:`plain_kept_text`)
+    is returned as it is: no line of it is decoded, stripped or joined again."""
+    text = checked_text(body, limits)
+    plain = plain_kept_text(body, limits)
+    if plain is not None:
+        return plain
+    lines = kept_lines(text, limits)
+    return KeptText("\n".join(lines).encode("utf-8"), len(lines))
+
+
+def plain_kept_text(body: bytes, limits: Limits) -> KeptText | None:
+    """The kept text when it is ``body`` itself less one final LF, else None (not sure).
+
+    So it is for ASCII without CR in which no line is empty or starts or ends with
+    a space or tab, and no line can be over the limit: the common CSV or log body.
+    The lines are cut as bytes and never decoded, stripped or joined again.
+    """
+    core = body.removesuffix(b"\n")
+    if not core.isascii() or b"\r" in core:
+        return None
+    if not lines_surely_within(core, limits.max_line_bytes):
+        return None
+    lines = core.split(b"\n")
+    # bytes.strip removes what str.strip removes from ASCII but 0x1C-0x1F, refused
+    # above as controls. all(): no line is empty; strip() changes no line.
+    if not all(lines) or list(map(bytes.strip, lines)) != lines:
+        return None
+    return KeptText(core, len(lines))
+
+
+def lines_surely_within(data: bytes, limit: int) -> bool:
+    """True when no line of ``data`` (split at LF) can be longer than ``limit`` bytes.
+
+    A line of ``limit`` + 1 bytes or more covers at least one whole aligned window of
+    ``limit // 2 + 1`` bytes, so when every whole window holds an LF, no line is over
+    the limit. A window without one answers False (the per-line path then decides),
+    as does a body of too many windows.
+    """
+    width = limit // 2 + 1
+    windows = len(data) // width
+    if windows > MAX_LINE_WINDOWS:
+        return False
+    return all(data.find(b"\n", k * width, (k + 1) * width) >= 0 for k in range(windows))
+
+
+def checked_text(body: bytes, limits: Limits) -> str:
+    """The decoded body, once its size, encoding and control characters pass."""
     check_size(body, limits)
     text = decode_strict(body)
     check_controls(body)
+    return text
+
+
+def kept_lines(text: str, limits: Limits) -> list[str]:
     # filter(None, ...) keeps the non-empty lines; map, filter and split loop in C.
     kept = list(filter(None, map(str.strip, split_lines(text))))
     check_line_lengths(kept, limits)

@@ -6,8 +6,8 @@ import unicodedata
 
 from handlers.problems import Rejection, RejectionKind
 from handlers.proxy_event import ProxyEvent, body_bytes, caller, header, query_param
-from handlers.records import Upload, build_upload
-from handlers.text_rules import Limits, parse_lines
+from handlers.records import Upload, build_upload_from_text
+from handlers.text_rules import Limits, parse_text
 
 MAX_NAME_CHARS = 256
 # Controls (Cc: C0, DEL, C1), format characters (Cf: bidi overrides such as
@@ -21,8 +21,8 @@ def parse_upload(event: ProxyEvent, limits: Limits) -> Upload:
     check_content_type(header(event, "Content-Type"))
     name = upload_name(event)
     body = body_bytes(event)
-    lines = parse_lines(body, limits)
-    return build_upload(owner, name, body, lines)
+    kept = parse_text(body, limits)
+    return build_upload_from_text(owner, name, body, kept.data, kept.count)
 
 
 def check_content_type(value: str | None) -> None:

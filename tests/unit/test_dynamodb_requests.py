@@ -19,7 +19,7 @@ import pytest
 
 from handlers import processor, reader
 from handlers.records import build_upload, pack_lines
-from handlers.storage import UploadReader, UploadWriter
+from handlers.storage import BATCH_WRITERS, UploadReader, UploadWriter
 from tests.unit.conftest import TABLE
 from tests.unit.dynamodb_calls import Recorder
 
@@ -116,7 +116,10 @@ def test_batches_hold_at_most_25_items_and_each_item_is_written_once(
     sizes = [len(batch) for batch in batches]
     written = Counter(r["PutRequest"]["Item"]["sk"]["S"] for batch in batches for r in batch)
     assert sum(sizes) == len(written) > 25
-    assert sizes == [25] * (len(written) // 25) + ([len(written) % 25] if len(written) % 25 else [])
+    # As few calls as 25 items a call allows, one per writer at least, of even sizes.
+    count = max(-(-len(written) // 25), min(BATCH_WRITERS, len(written)))
+    size, larger = divmod(len(written), count)
+    assert sorted(sizes, reverse=True) == [size + 1] * larger + [size] * (count - larger)
     assert set(written.values()) == {1}
     assert all(set(b["RequestItems"]) == {TABLE} for b in recorder.of("BatchWriteItem"))
 

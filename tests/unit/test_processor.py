@@ -269,7 +269,8 @@ def deadline_backoff(seconds: float) -> Backoff:
 def test_unprocessed_items_are_retried_with_growing_jittered_backoff(dynamodb: Any) -> None:
     sleeps: list[float] = []
     backoff = Backoff(sleep=sleeps.append, rng=random.Random(7), base_seconds=0.1, cap_seconds=10)
-    writer = UploadWriter(ThrottlingBatches(dynamodb, rounds=3), TABLE, backoff)
+    # One writer: the rounds below are those of one batch after another.
+    writer = UploadWriter(ThrottlingBatches(dynamodb, rounds=3), TABLE, backoff, writers=1)
     upload = many_lines_upload()
     stored = processor.store_upload(writer, upload, "req-1")
     assert stored.created
@@ -582,7 +583,7 @@ def test_unprocessed_batches_pause_longer_each_round(dynamodb: Any) -> None:
         clock.sleep(seconds)
 
     backoff = Backoff(Deadline(100.0, clock), 0.05, 2.0, sleep, UpperBound())
-    writer = UploadWriter(ThrottlingBatches(dynamodb, rounds=3), TABLE, backoff)
+    writer = UploadWriter(ThrottlingBatches(dynamodb, rounds=3), TABLE, backoff, writers=1)
     assert processor.store_upload(writer, many_lines_upload(), "r").created
     assert sleeps == [0.05, 0.1, 0.2]
 

@@ -91,6 +91,8 @@ def test_packing_counts_utf8_bytes() -> None:
 
 def test_no_lines_no_chunks_and_the_default_target_is_64_kib() -> None:
     assert list(pack_lines([])) == []
+    assert build_upload("alice", None, b"", []).chunks == ()
+    assert build_upload("alice", None, b"", [""]).chunks == (Chunk(1, ""),)
     assert records.CHUNK_TARGET_BYTES == 64 * 1024
     assert len(list(pack_lines(["x" * 1000] * 65))) == 1
     assert len(list(pack_lines(["x" * 1000] * 66))) == 2

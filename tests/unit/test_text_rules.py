@@ -7,7 +7,14 @@ import codecs
 import pytest
 
 from handlers.problems import Rejection, RejectionKind
-from handlers.text_rules import Limits, parse_lines
+from handlers.text_rules import (
+    KeptText,
+    Limits,
+    lines_surely_within,
+    parse_lines,
+    parse_text,
+    plain_kept_text,
+)
 
 LIMITS = Limits(max_upload_bytes=1024, max_line_bytes=16)
 
@@ -156,3 +163,74 @@ def test_a_control_after_wide_characters_names_its_byte_offset() -> None:
     assert found.detail == (
         "Control character U+001F at byte offset 10; only tab, CR and LF are allowed."
     )
+
+
+# The plain path: a body whose kept text is the body itself is not cut into lines.
+
+
+def test_a_csv_body_is_its_own_kept_text_less_the_final_lf() -> None:
+    body = b"id,value\n1,a b\n2,c\t d\n"
+    kept = plain_kept_text(body, Limits())
+    assert kept == KeptText(b"id,value\n1,a b\n2,c\t d", 3)
+    assert parse_text(body, Limits()) == kept
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"a\n\nb",  # an empty line
+        b"a \nb",  # a space at a line's end
+        b"a\n\tb",  # a tab at a line's start
+        b" a",  # at the body's start
+        b"a\t",  # at its end
+        b"a\r\nb",  # CR
+        b"a\n\n",  # two final line breaks
+        b"\n",  # nothing kept
+        b"caf\xc3\xa9",  # not ASCII
+        b"\xef\xbb\xbfa",  # a BOM
+    ],
+)
+def test_bodies_whose_kept_text_differs_take_the_per_line_path(body: bytes) -> None:
+    assert plain_kept_text(body, Limits()) is None
+
+
+def test_a_line_that_could_be_over_the_limit_takes_the_per_line_path() -> None:
+    limits = Limits(max_line_bytes=10)
+    # Windows of 6 bytes: each holds a line break, so no line can be over 10 bytes.
+    assert plain_kept_text(b"01234\n56789\n01234", limits) == KeptText(b"01234\n56789\n01234", 3)
+    assert plain_kept_text(b"01234567890", limits) is None
+    with pytest.raises(Rejection) as caught:
+        parse_text(b"ok\n01234567890", limits)
+    assert caught.value.kind is RejectionKind.LINE_TOO_LONG
+    assert caught.value.detail == "A line (after 1 kept lines) is 11 bytes; the limit is 10 bytes."
+
+
+def test_too_many_windows_take_the_per_line_path() -> None:
+    data = b"ab\n" * 3000
+    assert lines_surely_within(data, 1000)
+    assert not lines_surely_within(data, 4)  # 3000 windows of 3 bytes: not looked at
+    assert parse_text(data, Limits(max_line_bytes=4)).count == 3000
+
+
+def test_a_lone_cr_inside_a_line_ends_it_so_the_body_is_not_plain() -> None:
+    assert plain_kept_text(b"a\rb", Limits()) is None
+    assert parse_text(b"a\rb", Limits()) == KeptText(b"a\nb", 2)
+
+
+def test_a_plain_body_without_a_final_lf_is_kept_as_it_is_not_copied() -> None:
+    body = b"id,value\n1,a"
+    assert parse_text(body, Limits()).data is body  # not joined again from its lines
+
+
+@pytest.mark.parametrize("limit", range(1, 14))
+def test_a_line_over_the_limit_is_never_surely_within_wherever_it_lies(limit: int) -> None:
+    for before in range(2 * limit + 2):
+        for length in (limit + 1, limit + 2):
+            data = b"\n" * before + b"x" * length + b"\n" * (2 * limit)
+            assert not lines_surely_within(data, limit), (before, length)
+
+
+def test_surely_within_when_every_window_holds_a_line_break() -> None:
+    assert lines_surely_within(b"\nab", 2)  # one window of 2 bytes, its break at 0
+    assert lines_surely_within(b"a\n" * 1024, 2)  # 1,024 windows: still looked at
+    assert not lines_surely_within(b"a\n" * 1025, 2)  # 1,025: not looked at
