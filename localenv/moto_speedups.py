@@ -23,7 +23,13 @@ start.
   with ``failonwarnings``; the patch imports it at that first use instead.
 - Each ``CognitoIdpUserPool`` parses moto's one RSA signing key again (~0.1-0.4 s
   of prime recovery and OpenSSL key checks); the patch builds it once per process,
-  without the checks (it is moto's own fixed test key).
+  without the checks (it is moto's own fixed test key), and finds its primes from
+  ``e*d - 1 = k*phi(n)`` in microseconds (cryptography's general recovery took
+  60-200 ms), falling back to cryptography's when that does not give them.
+- Every KMS key, symmetric ones included, generates a 2048-bit RSA key pair when it
+  is created (20-60 ms each), used only by ``Sign``, ``Verify`` and ``GetPublicKey``;
+  the patch generates it at the first of those. A random key generated later is
+  as random as one generated earlier, so no answer can tell.
 
 Written so each can be offered upstream as it stands.
 """
@@ -33,7 +39,9 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 import sys
+import threading
 import types
 from typing import Any
 
@@ -68,6 +76,7 @@ def apply() -> None:
     cognito.jwk = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
         RSAKey=types.SimpleNamespace(import_key=rsa_key)
     )
+    defer_kms_key_pairs()
 
 
 def item_init(
@@ -150,8 +159,8 @@ def _rsa_key(serialized: str) -> Any:
     data = json.loads(serialized)
     if data.get("kty") != "RSA" or "p" in data:
         return jwk.RSAKey.import_key(data)
-    n, e, d = (int.from_bytes(base64.urlsafe_b64decode(data[k] + "==")) for k in "ned")
-    p, q = rsa.rsa_recover_prime_factors(n, e, d)
+    n, e, d = (integer(data[name]) for name in "ned")
+    p, q = prime_factors(n, e, d) or rsa.rsa_recover_prime_factors(n, e, d)
     numbers = rsa.RSAPrivateNumbers(
         p=p,
         q=q,
@@ -167,3 +176,64 @@ def _rsa_key(serialized: str) -> Any:
 def rsa_key(data: dict[str, Any]) -> Any:
     """moto's signing key, parsed once per distinct key (moto ships one)."""
     return _rsa_key(json.dumps(data, sort_keys=True))
+
+
+def integer(encoded: str) -> int:
+    """A JWK's unsigned big-endian base64url integer (RFC 7518, section 2)."""
+    return int.from_bytes(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+
+
+def prime_factors(n: int, e: int, d: int) -> tuple[int, int] | None:
+    """p > q of ``n`` when ``d`` is the inverse of ``e`` modulo phi(n) (moto's key; keys
+    made with lambda(n) return None). ``e*d - 1 = k*phi(n)`` with phi(n) just under n,
+    so k is ``(e*d - 1) // n`` or one more; then p + q = n - phi(n) + 1 and p*q = n."""
+    product = e * d - 1
+    estimate = product // n
+    for k in (estimate, estimate + 1):
+        if k < 1 or product % k:
+            continue
+        total = n - product // k + 1
+        discriminant = total * total - 4 * n
+        root = math.isqrt(discriminant) if discriminant >= 0 else -1
+        if root >= 0 and root * root == discriminant:
+            p, q = (total + root) // 2, (total - root) // 2
+            if p * q == n and q > 1:
+                return p, q
+    return None
+
+
+class DeferredRsaKey:
+    """An RSA private key generated at its first use, once (moto's KMS key pair)."""
+
+    def __init__(self, public_exponent: int, key_size: int, generate: Any):
+        self.public_exponent, self.key_size = public_exponent, key_size
+        self.generate = generate
+        self.key: Any = None
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.generated(), name)
+
+    def generated(self) -> Any:
+        with self.lock:  # two first uses at once must not make two keys
+            if self.key is None:
+                self.key = self.generate(
+                    public_exponent=self.public_exponent, key_size=self.key_size
+                )
+            return self.key
+
+
+def defer_kms_key_pairs() -> None:
+    """moto's KMS keys get their RSA key pair (``rsa.generate_private_key`` in
+    ``moto.kms.utils``, its only use of the module) at the first Sign, Verify or
+    GetPublicKey instead of at CreateKey."""
+    from moto.kms import utils  # noqa: PLC0415 - after the other patches, as moto's models
+
+    rsa = utils.rsa  # type: ignore[attr-defined]
+    generate = rsa.generate_private_key
+
+    def deferred(public_exponent: int, key_size: int, **_: Any) -> DeferredRsaKey:
+        return DeferredRsaKey(public_exponent, key_size, generate)
+
+    patched = types.SimpleNamespace(**{**vars(rsa), "generate_private_key": deferred})
+    utils.rsa = patched  # type: ignore[attr-defined,assignment]

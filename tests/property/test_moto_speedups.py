@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import subprocess
 import sys
 from typing import Any
@@ -121,3 +122,52 @@ def test_user_pools_sign_with_moto_s_one_key() -> None:
     assert first.json_web_key.as_dict(private=True) == checked.as_dict(private=True)
     token = jwt.encode({"alg": "RS256", "kid": "dummy"}, {"sub": "u"}, first.json_web_key)
     assert jwt.decode(token, checked).claims == {"sub": "u"}
+
+
+def test_primes_of_moto_s_key_are_the_ones_cryptography_recovers() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from moto.utilities.utils import load_resource
+
+    key = load_resource("cognitoidp/resources/jwks-private.json")
+    n, e, d = (moto_speedups.integer(key[name]) for name in "ned")
+    assert moto_speedups.prime_factors(n, e, d) == rsa.rsa_recover_prime_factors(n, e, d)
+
+
+@given(st.sampled_from([65537, 3, 17]), st.integers(min_value=0, max_value=2**16))
+def test_primes_are_found_exactly_or_not_at_all(e: int, seed: int) -> None:
+    import random
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    primes = rsa.generate_private_key(65537, 1024).private_numbers()
+    p, q = sorted((primes.p, primes.q), reverse=True)
+    phi, lam = (p - 1) * (q - 1), math.lcm(p - 1, q - 1)
+    if math.gcd(e, phi) != 1:
+        return
+    n = p * q
+    assert moto_speedups.prime_factors(n, e, pow(e, -1, phi)) == (p, q)
+    found = moto_speedups.prime_factors(n, e, pow(e, -1, lam))
+    assert found in (None, (p, q))
+    assert moto_speedups.prime_factors(n, e, random.Random(seed).randrange(2, n)) in (None, (p, q))
+
+
+def test_kms_keys_get_their_key_pair_at_first_use() -> None:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from moto.kms.models import kms_backends
+    from moto.kms.utils import RSAPrivateKey
+
+    moto_speedups.apply()
+    backend = kms_backends["123456789012"]["us-east-1"]
+    symmetric = backend.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "", None)
+    pair = symmetric.private_key
+    assert isinstance(pair, RSAPrivateKey)
+    assert isinstance(pair.private_key, moto_speedups.DeferredRsaKey)
+    assert pair.private_key.key is None  # no key pair made at CreateKey
+    signing = backend.create_key(None, "SIGN_VERIFY", "RSA_2048", "", None)
+    _, signature, _ = backend.sign(signing.id, b"message", "RSASSA_PKCS1_V1_5_SHA_256")
+    assert backend.verify(signing.id, b"message", signature, "RSASSA_PKCS1_V1_5_SHA_256")[1]
+    _, public = backend.get_public_key(signing.id)
+    loaded = serialization.load_der_public_key(public)
+    assert isinstance(loaded, rsa.RSAPublicKey)
+    loaded.verify(signature, b"message", padding.PKCS1v15(), hashes.SHA256())
