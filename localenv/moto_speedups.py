@@ -1,6 +1,6 @@
 """Costs of moto 5.2, removed without changing an answer (a small, tested patch,
-applied where the harness embeds moto). Three are paid on every call, two once per
-start.
+applied where the harness embeds moto). Three are paid on every call, the others
+once per process or per service.
 
 - ``Item.__init__`` fills ``LimitedSizeDict`` one attribute at a time, and each
   ``__setitem__`` re-measures every attribute already stored: O(n²) size
@@ -17,7 +17,11 @@ start.
   the service's regions; the harness's clients parse the same files again. Given
   the harness's shared loader (``localenv.edge.operations.data_loader``), each file
   is parsed once per process. moto's own ``moto.core.loaders.Loader`` (its models
-  carry moto's extras) is left alone.
+  carry moto's extras) is left alone, but ``moto.core.utils`` made a new one for each
+  model it loads (a service model, a paginator model), and a new loader lists every
+  service botocore ships (~400 directories, ~25 ms) before loading anything: one
+  loader per process instead (its caches key on the service and model name, which
+  moto's callers cache again, so each model is loaded once either way).
 - ``moto.apigateway.models`` imports ``openapi_spec_validator`` (~0.12 s with
   compiled bytecode, most of it pydantic) for ``ImportRestApi``/``PutRestApi``
   with ``failonwarnings``; the patch imports it at that first use instead.
@@ -46,7 +50,8 @@ import types
 from typing import Any
 
 import boto3
-from moto.core import base_backend, responses
+from moto.core import base_backend, loaders, responses
+from moto.core import utils as moto_utils
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
@@ -64,6 +69,7 @@ def apply() -> None:
         return
     _applied = True
     Item.__init__ = item_init  # type: ignore[method-assign]
+    moto_utils.create_loader = functools.cache(loaders.create_loader)  # type: ignore[attr-defined]
     responses.method_names_from_class = functools.cache(  # type: ignore[attr-defined]
         responses.method_names_from_class  # type: ignore[attr-defined]
     )

@@ -171,3 +171,16 @@ def test_kms_keys_get_their_key_pair_at_first_use() -> None:
     loaded = serialization.load_der_public_key(public)
     assert isinstance(loaded, rsa.RSAPublicKey)
     loaded.verify(signature, b"message", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_moto_loads_its_models_through_one_loader_with_its_extras() -> None:
+    from moto.core import loaders
+    from moto.core import utils as moto_utils
+
+    moto_speedups.apply()
+    create_loader = moto_utils.create_loader  # type: ignore[attr-defined]
+    assert create_loader() is create_loader()
+    fresh = loaders.Loader(extra_search_paths=[loaders.moto_root])
+    for service in ("dynamodb", "lambda", "apigateway"):
+        shared = create_loader().load_service_model(service, "service-2")
+        assert shared == fresh.load_service_model(service, "service-2")
