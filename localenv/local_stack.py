@@ -208,6 +208,7 @@ class LocalStack:
 
     def reload(self) -> None:
         """Re-read functions and the API after a redeploy; recycle changed environments."""
+        self.context().code_reads.clear()  # another process may have deployed new code
         self.api.load()
 
     def stop(self) -> None:
