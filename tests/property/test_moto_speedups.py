@@ -184,3 +184,33 @@ def test_moto_loads_its_models_through_one_loader_with_its_extras() -> None:
     for service in ("dynamodb", "lambda", "apigateway"):
         shared = create_loader().load_service_model(service, "service-2")
         assert shared == fresh.load_service_model(service, "service-2")
+
+
+@given(
+    st.sampled_from(["/restapis/{restapi_id}/resources/{resource_id}", "/v1/{Name+}", "/x/{a}/y"]),
+    st.text(alphabet="abcXYZ019-_.~", min_size=1, max_size=8),
+    st.text(alphabet="abcXYZ019-_.~/", min_size=1, max_size=8),
+)
+def test_moto_s_rules_match_and_build_as_werkzeug_compiles_them(
+    template: str, first: str, last: str
+) -> None:
+    from moto.core.routing import SmithyRule, _create_map, to_werkzeug_rule_string
+    from werkzeug.routing import Rule
+
+    moto_speedups.apply()
+    string = to_werkzeug_rule_string(template)
+    lazy = _create_map([SmithyRule(string, [], ["GET"])]).bind("example.com")
+    eager = _create_map([Rule(string, methods=["GET"], endpoint=None)]).bind("example.com")
+    values = dict(zip(sorted(lazy.map._rules[0].arguments), [first, last], strict=False))
+    path = eager.build(None, values, method="GET")
+    assert lazy.build(None, values, method="GET") == path
+    assert outcome(lambda: lazy.match(path, method="GET")) == outcome(
+        lambda: eager.match(path, method="GET")
+    )
+
+
+def outcome(match: Any) -> Any:
+    try:
+        return match()[1]
+    except Exception as exc:  # the same refusal both ways
+        return type(exc)
