@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +68,11 @@ class BuildResult:
     sha256: str
     size: int
     cached: bool
+    data: bytes = field(default=b"", repr=False)  # the artifact, read once to hash it
+
+    @property
+    def digest(self) -> bytes:
+        return bytes.fromhex(self.sha256)
 
 
 def source_files(root: Path) -> list[Path]:
@@ -309,7 +314,7 @@ def build(root: Path, output: Path | None = None, cache: Path | None = None) -> 
     output.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cached_zip, output)
     data = output.read_bytes()
-    return BuildResult(output, hashlib.sha256(data).hexdigest(), len(data), cached)
+    return BuildResult(output, hashlib.sha256(data).hexdigest(), len(data), cached, data)
 
 
 def bytecode_trees(

@@ -78,7 +78,6 @@ def run_foreground(local: LocalStack, args: argparse.Namespace) -> int:
     try:
         with gc_tuning.paused():
             local.start()
-        gc_tuning.freeze_survivors()
         report(local.outputs, local.result, local.started_in)
         say_drift(local.workspace, local.record)
         if args.demo:

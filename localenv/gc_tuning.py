@@ -5,8 +5,11 @@ thousands of objects that live as long as the process. CPython's collector runs
 its full collection again and again while that heap grows (each one walks every
 tracked object): ~0.2-0.4 s of a ~2.5 s start here. Collection is paused while
 the process starts (what start-up allocates is kept anyway; reference counting
-still frees everything else), and the survivors are then frozen
-(``gc.freeze``) so later collections, during requests, skip them.
+still frees everything else), and what the pause built is frozen (``gc.freeze``)
+before the collector runs again: a paused collector still counts allocations, so
+its first collection after the pause would otherwise walk everything allocated
+in it (~80 ms after the imports alone, more after the deploy, just as the first
+requests arrive), and later collections, during requests, skip it too.
 https://docs.python.org/3/library/gc.html#gc.freeze
 """
 
@@ -19,18 +22,14 @@ from collections.abc import Iterator
 
 @contextlib.contextmanager
 def paused() -> Iterator[None]:
-    """No collection inside the block; the collector's state is restored after it."""
+    """No collection inside the block; what it built is frozen, then the collector's
+    state is restored. No collection before the freeze: it would hold the
+    interpreter to reclaim the few cycles start-up left behind."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-def freeze_survivors() -> None:
-    """Move everything alive now out of the collector's reach (process-lifetime state).
-    No collection first: it would hold the interpreter for ~0.1 s just as the first
-    requests arrive, to reclaim the few cycles start-up left behind."""
-    gc.freeze()

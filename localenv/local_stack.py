@@ -10,7 +10,9 @@ run the stack through it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +117,7 @@ class LocalStack:
         self.deployed: tuple[dict[str, Any], DeployResult] | None = None
         self.ctx: DeployContext | None = None
         self.started_in = 0.0
+        self.runtime_setup: threading.Thread | None = None
 
     def edge_chain(self) -> tuple[list[Interceptor], list[Observer]]:
         """What every AWS call meets at the edge, built from the stack's parts, in order:
@@ -173,17 +176,39 @@ class LocalStack:
 
     def start_parts(self) -> None:
         (self.workspace.directory / interpreters.WARNINGS_FILE).unlink(missing_ok=True)
+        self.prepare_runtime()
         self.emulator.start()
         behind = "moto (embedded)" if self.emulator.embedded else self.run.backend_url
         self.progress(f"AWS endpoint: {self.endpoint_url} -> {behind}; IAM {self.iam.mode.value}")
         self.record.write(self.workspace)
         self.deploy()
+        self.runtime_prepared()
         self.api.start(self.context(), self.emulator.emulator_id, self.run.alarm_interval)
         self.invoke_slot.target = self.api.observers.lambda_invoke
         self.record.status = RunStatus.READY
         self.record.api_url = str(self.outputs.get("ApiEndpoint", ""))
         self.record.control_url = self.api.control.url
         self.record.write(self.workspace)
+
+    def prepare_runtime(self) -> None:
+        """Locate the interpreter and install the runtime layer of the runtime the build
+        targets (python3.12) while the emulator starts and the stack deploys: child
+        processes (an interpreter probe; with an empty cache, uv and compileall for
+        seconds) that need not wait for the deploy. The API's start waits for it."""
+        runtime = f"python{build.PYTHON_VERSION}"
+
+        def prepare() -> None:
+            # A failure is raised again, loudly, where the API's start asks for the layer.
+            with contextlib.suppress(Exception):
+                self.api.executable_for(runtime)
+
+        self.runtime_setup = threading.Thread(target=prepare, daemon=True, name="runtime-setup")
+        self.runtime_setup.start()
+
+    def runtime_prepared(self) -> None:
+        if self.runtime_setup is not None:
+            self.runtime_setup.join()
+            self.runtime_setup = None
 
     def context(self) -> DeployContext:
         """The stack's one deploy context: its SDK clients and account id serve the
@@ -208,10 +233,12 @@ class LocalStack:
 
     def reload(self) -> None:
         """Re-read functions and the API after a redeploy; recycle changed environments."""
+        self.context().code_reads.clear()  # another process may have deployed new code
         self.api.load()
 
     def stop(self) -> None:
         """Stop everything started; keep the state, drop the run record; safe to repeat."""
+        self.runtime_prepared()
         if self.api.started:
             self.api.stop()
             self.iam.save(self.workspace.iam_report_file)

@@ -1,6 +1,6 @@
 """Costs of moto 5.2, removed without changing an answer (a small, tested patch,
-applied where the harness embeds moto). Four are paid on every call, two once per
-start.
+applied where the harness embeds moto). Four are paid on every call, the others
+once per process or per service.
 
 - ``Item.__init__`` fills ``LimitedSizeDict`` one attribute at a time, and each
   ``__setitem__`` re-measures every attribute already stored: O(n²) size
@@ -22,13 +22,28 @@ start.
   the service's regions; the harness's clients parse the same files again. Given
   the harness's shared loader (``localenv.edge.operations.data_loader``), each file
   is parsed once per process. moto's own ``moto.core.loaders.Loader`` (its models
-  carry moto's extras) is left alone.
+  carry moto's extras) is left alone, but ``moto.core.utils`` made a new one for each
+  model it loads (a service model, a paginator model), and a new loader lists every
+  service botocore ships (~400 directories, ~25 ms) before loading anything: one
+  loader per process instead (its caches key on the service and model name, which
+  moto's callers cache again, so each model is loaded once either way).
 - ``moto.apigateway.models`` imports ``openapi_spec_validator`` (~0.12 s with
   compiled bytecode, most of it pydantic) for ``ImportRestApi``/``PutRestApi``
   with ``failonwarnings``; the patch imports it at that first use instead.
 - Each ``CognitoIdpUserPool`` parses moto's one RSA signing key again (~0.1-0.4 s
   of prime recovery and OpenSSL key checks); the patch builds it once per process,
-  without the checks (it is moto's own fixed test key).
+  without the checks (it is moto's own fixed test key), and finds its primes from
+  ``e*d - 1 = k*phi(n)`` in microseconds (cryptography's general recovery took
+  60-200 ms), falling back to cryptography's when that does not give them.
+- Every KMS key, symmetric ones included, generates a 2048-bit RSA key pair when it
+  is created (20-60 ms each), used only by ``Sign``, ``Verify`` and ``GetPublicKey``;
+  the patch generates it at the first of those. A random key generated later is
+  as random as one generated earlier, so no answer can tell.
+- moto's REST routers (``moto.core.routing``) build a werkzeug ``Map`` of every
+  operation of a service on its first request, and werkzeug compiles two URL
+  builder functions per rule (``ast`` + ``compile``, ~5 % of a start's CPU). moto
+  only matches requests against these maps, never builds a URL from them: the
+  builders are compiled at their first use instead.
 
 Written so each can be offered upstream as it stands.
 """
@@ -38,13 +53,16 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 import sys
+import threading
 import types
 from collections import deque
 from typing import Any
 
 import boto3
-from moto.core import base_backend, responses
+from moto.core import base_backend, loaders, responses, routing
+from moto.core import utils as moto_utils
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -67,6 +85,7 @@ def apply() -> None:
     _applied = True
     Item.__init__ = item_init  # type: ignore[method-assign]
     ConditionExpressionParser._lex_condition_expression = lex_once  # type: ignore[method-assign]
+    moto_utils.create_loader = functools.cache(loaders.create_loader)  # type: ignore[attr-defined]
     responses.method_names_from_class = functools.cache(  # type: ignore[attr-defined]
         responses.method_names_from_class  # type: ignore[attr-defined]
     )
@@ -79,6 +98,8 @@ def apply() -> None:
     cognito.jwk = types.SimpleNamespace(  # type: ignore[attr-defined,assignment]
         RSAKey=types.SimpleNamespace(import_key=rsa_key)
     )
+    defer_kms_key_pairs()
+    routing.SmithyRule._compile_builder = lazy_builder  # type: ignore[method-assign,assignment]
 
 
 def item_init(
@@ -173,8 +194,8 @@ def _rsa_key(serialized: str) -> Any:
     data = json.loads(serialized)
     if data.get("kty") != "RSA" or "p" in data:
         return jwk.RSAKey.import_key(data)
-    n, e, d = (int.from_bytes(base64.urlsafe_b64decode(data[k] + "==")) for k in "ned")
-    p, q = rsa.rsa_recover_prime_factors(n, e, d)
+    n, e, d = (integer(data[name]) for name in "ned")
+    p, q = prime_factors(n, e, d) or rsa.rsa_recover_prime_factors(n, e, d)
     numbers = rsa.RSAPrivateNumbers(
         p=p,
         q=q,
@@ -190,3 +211,79 @@ def _rsa_key(serialized: str) -> Any:
 def rsa_key(data: dict[str, Any]) -> Any:
     """moto's signing key, parsed once per distinct key (moto ships one)."""
     return _rsa_key(json.dumps(data, sort_keys=True))
+
+
+def integer(encoded: str) -> int:
+    """A JWK's unsigned big-endian base64url integer (RFC 7518, section 2)."""
+    return int.from_bytes(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+
+
+def prime_factors(n: int, e: int, d: int) -> tuple[int, int] | None:
+    """p > q of ``n`` when ``d`` is the inverse of ``e`` modulo phi(n) (moto's key; keys
+    made with lambda(n) return None). ``e*d - 1 = k*phi(n)`` with phi(n) just under n,
+    so k is ``(e*d - 1) // n`` or one more; then p + q = n - phi(n) + 1 and p*q = n."""
+    product = e * d - 1
+    estimate = product // n
+    for k in (estimate, estimate + 1):
+        if k < 1 or product % k:
+            continue
+        total = n - product // k + 1
+        discriminant = total * total - 4 * n
+        root = math.isqrt(discriminant) if discriminant >= 0 else -1
+        if root >= 0 and root * root == discriminant:
+            p, q = (total + root) // 2, (total - root) // 2
+            if p * q == n and q > 1:
+                return p, q
+    return None
+
+
+class DeferredRsaKey:
+    """An RSA private key generated at its first use, once (moto's KMS key pair)."""
+
+    def __init__(self, public_exponent: int, key_size: int, generate: Any):
+        self.public_exponent, self.key_size = public_exponent, key_size
+        self.generate = generate
+        self.key: Any = None
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.generated(), name)
+
+    def generated(self) -> Any:
+        with self.lock:  # two first uses at once must not make two keys
+            if self.key is None:
+                self.key = self.generate(
+                    public_exponent=self.public_exponent, key_size=self.key_size
+                )
+            return self.key
+
+
+def defer_kms_key_pairs() -> None:
+    """moto's KMS keys get their RSA key pair (``rsa.generate_private_key`` in
+    ``moto.kms.utils``, its only use of the module) at the first Sign, Verify or
+    GetPublicKey instead of at CreateKey."""
+    from moto.kms import utils  # noqa: PLC0415 - after the other patches, as moto's models
+
+    rsa = utils.rsa  # type: ignore[attr-defined]
+    generate = rsa.generate_private_key
+
+    def deferred(public_exponent: int, key_size: int, **_: Any) -> DeferredRsaKey:
+        return DeferredRsaKey(public_exponent, key_size, generate)
+
+    patched = types.SimpleNamespace(**{**vars(rsa), "generate_private_key": deferred})
+    utils.rsa = patched  # type: ignore[attr-defined,assignment]
+
+
+ORIGINAL_COMPILE_BUILDER = routing.SmithyRule._compile_builder
+
+
+def lazy_builder(rule: routing.SmithyRule, append_unknown: bool = True) -> Any:
+    """werkzeug's URL builder for ``rule``, compiled when it first builds a URL."""
+    compiled: list[Any] = []
+
+    def build(self: routing.SmithyRule, **values: Any) -> Any:
+        if not compiled:
+            compiled.append(ORIGINAL_COMPILE_BUILDER(rule, append_unknown))
+        return compiled[0](self, **values)
+
+    return build

@@ -15,7 +15,7 @@ from localenv.deployer import Deployer, DeployResult, StackState, teardown
 from localenv.gateway import deployments
 from localenv.intrinsics import UnsupportedError
 from localenv.resources.base import DeployContext
-from localenv.resources.compute import code_bytes
+from localenv.resources.code import FunctionCode, read_code
 from localenv.runtime.functions import DeployedFunction
 from localenv.template_loader import TemplateError
 from localenv.workspace import RunRecord, Workspace
@@ -84,6 +84,8 @@ def deploy(
         f"({artifact.size // 1024} KiB)"
     )
     ctx = ctx or context(options, endpoint_url, progress)
+    ctx.code_reads.clear()  # this deploy reads the code as it is now, once
+    ctx.code_reads[artifact.path.resolve()] = FunctionCode(artifact.data, artifact.digest)
     state = StackState.load(workspace.state_file, options.stack_name, emulator_id)
     try:
         template = template_loader.load(options.template_path)
@@ -221,7 +223,7 @@ def deployed_functions(ctx: DeployContext, state: StackState) -> list[DeployedFu
         DeployedFunction(
             name,
             saved.physical_id,
-            code_bytes(ctx, saved.local["Code"], f"{name}.Code"),
+            read_code(ctx, saved.local["Code"], f"{name}.Code"),
             saved.local["LogGroup"],
         )
         for name, saved in state.resources.items()

@@ -15,9 +15,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from localenv.errors import LocalenvError
+
+if TYPE_CHECKING:
+    from localenv.resources.code import FunctionCode
 
 
 class DeployError(LocalenvError):
@@ -47,6 +50,9 @@ class DeployContext:
     # The account's Lambda concurrency limit (1000 by default on AWS, 10 on a new account).
     account_concurrency: int = 1000
     _clients: dict[str, Any] = field(default_factory=dict)
+    # Function code this deploy read, by path (localenv/resources/code.py); emptied when
+    # a deploy or a reload begins, so each reads the files as they are then.
+    code_reads: dict[Path, FunctionCode] = field(default_factory=dict)
     # Function code already in the emulator's S3: sha256 -> {"S3Bucket", "S3Key"}.
     uploaded_code: dict[str, dict[str, str]] = field(default_factory=dict)
 

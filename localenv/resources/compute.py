@@ -1,21 +1,17 @@
 """AWS::Lambda::Function and AWS::Lambda::Permission.
 
 ``Code`` may be what ``aws cloudformation package`` accepts before packaging:
-a path to a zip file or to a directory (zipped here), relative to the template.
+a path to a zip file or to a directory (zipped), relative to the template, read
+once per deploy (localenv/resources/code.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localenv.intrinsics import UnsupportedError
 from localenv.resources.base import (
     DeployContext,
     Deployed,
@@ -24,26 +20,11 @@ from localenv.resources.base import (
     integer,
     tags_list,
 )
+from localenv.resources.code import FunctionCode, read_code
 from localenv.template_loader import Node
 
 if TYPE_CHECKING:
     from localenv.resources.preview import Planned
-
-
-def code_bytes(ctx: DeployContext, code: Any, where: str) -> bytes:
-    if isinstance(code, str):
-        path = (ctx.template_dir / code).resolve()
-        if path.is_file():
-            return path.read_bytes()
-        if path.is_dir():
-            return zip_directory(path)
-        raise UnsupportedError(f"{where}: Code path {code!r} does not exist (run `localenv build`)")
-    if isinstance(code, dict) and "ZipFile" in code:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("index.py", str(code["ZipFile"]))
-        return buffer.getvalue()
-    raise UnsupportedError(f"{where}: Code must be a local path or ZipFile locally, got {code!r}")
 
 
 def code_source(ctx: DeployContext, code: Any) -> Any:
@@ -51,7 +32,7 @@ def code_source(ctx: DeployContext, code: Any) -> Any:
     return str((ctx.template_dir / code).resolve()) if isinstance(code, str) else code
 
 
-def code_location(ctx: DeployContext, code: bytes) -> dict[str, str]:
+def code_location(ctx: DeployContext, code: FunctionCode) -> dict[str, str]:
     """Where the code is in the emulator's S3, uploaded once per content.
 
     ``aws cloudformation package`` uploads an artifact once and every function that
@@ -61,7 +42,7 @@ def code_location(ctx: DeployContext, code: bytes) -> dict[str, str]:
     functions share one ~6 MB zip, sent once instead of three times in the
     CreateFunction call (base64 in JSON, both ways).
     """
-    digest = hashlib.sha256(code).hexdigest()
+    digest = code.hexdigest
     if digest not in ctx.uploaded_code:
         s3 = ctx.client("s3")
         bucket = f"localenv-artifacts-{ctx.account_id}-{ctx.region}"
@@ -72,21 +53,9 @@ def code_location(ctx: DeployContext, code: bytes) -> dict[str, str]:
                 s3.create_bucket(
                     Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": ctx.region}
                 )
-        s3.put_object(Bucket=bucket, Key=f"{digest}.zip", Body=code)
+        s3.put_object(Bucket=bucket, Key=f"{digest}.zip", Body=code.data)
         ctx.uploaded_code[digest] = {"S3Bucket": bucket, "S3Key": f"{digest}.zip"}
     return ctx.uploaded_code[digest]
-
-
-def zip_directory(root: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            if "__pycache__" not in path.parts:
-                # Fixed timestamps: the same files always zip to the same bytes (CodeSha256).
-                info = zipfile.ZipInfo(path.relative_to(root).as_posix(), (1980, 1, 1, 0, 0, 0))
-                info.external_attr = 0o100644 << 16
-                archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
 
 
 # Keys Lambda sets itself: CreateFunction refuses an Environment that sets any of them
@@ -222,7 +191,7 @@ class Function(Provisioner):
             args["Environment"] = {"Variables": {k: str(v) for k, v in variables.items()}}
         if "Tags" in props:
             args["Tags"] = {t["Key"]: t["Value"] for t in tags_list(props["Tags"])}
-        code = code_bytes(ctx, props["Code"], f"{logical_id}.Code")
+        code = read_code(ctx, props["Code"], f"{logical_id}.Code")
         created = client.create_function(
             FunctionName=name,
             Role=props["Role"],
@@ -250,12 +219,12 @@ class Function(Provisioner):
     def fingerprint(self, ctx: DeployContext, props: dict[str, Any]) -> str:
         # Code is a path: the same path with new content (a rebuild) is an in-place code
         # update, as `aws cloudformation package` + deploy would make it.
-        return hashlib.sha256(code_bytes(ctx, props["Code"], "Code")).hexdigest()
+        return read_code(ctx, props["Code"], "Code").hexdigest
 
     def update(self, ctx: DeployContext, deployed: Deployed, props: dict[str, Any]) -> None:
         ctx.client("lambda").update_function_code(
             FunctionName=deployed.physical_id,
-            **code_location(ctx, code_bytes(ctx, props["Code"], "Code")),
+            **code_location(ctx, read_code(ctx, props["Code"], "Code")),
         )
 
 

@@ -176,8 +176,10 @@ class Alarm(Provisioner):
             StateValue="INSUFFICIENT_DATA",
             StateReason="Unchecked: Initial alarm creation",
         )
-        arn = client.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
-        return Deployed(name, {"Arn": arn})
+        # An alarm's ARN is arn:aws:cloudwatch:<region>:<account>:alarm:<name>
+        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html#amazoncloudwatch-resources-for-iam-policies):
+        # known without asking the emulator (a DescribeAlarms per alarm).
+        return Deployed(name, {"Arn": ctx.arn("cloudwatch", f"alarm:{name}")})
 
     def delete(self, ctx: DeployContext, deployed: Deployed) -> None:
         ctx.client("cloudwatch").delete_alarms(AlarmNames=[deployed.physical_id])

@@ -8,8 +8,6 @@ hands them in) and must match the emulator's CodeSha256.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import re
 import zipfile
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from localenv.errors import LocalenvError
+from localenv.resources.code import FunctionCode
 from localenv.runtime.environment import FunctionConfig
 
 COGNITO_JWKS = re.compile(
@@ -33,12 +32,12 @@ def local_overrides(environment: dict[str, str], endpoint_url: str) -> dict[str,
     }
 
 
-def extract(code: bytes, cache: Path) -> Path:
-    target = cache / "code" / hashlib.sha256(code).hexdigest()
+def extract(code: FunctionCode, cache: Path) -> Path:
+    target = cache / "code" / code.hexdigest
     if not target.is_dir():
         staging = target.with_name(target.name + ".tmp")
         staging.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        with zipfile.ZipFile(io.BytesIO(code.data)) as archive:
             archive.extractall(staging)
         staging.rename(target)
     return target
@@ -51,7 +50,7 @@ class DeployedFunction:
 
     logical_id: str
     physical_id: str
-    code: bytes
+    code: FunctionCode
     log_group: str
 
 
@@ -70,8 +69,7 @@ def load_function(
 ) -> FunctionConfig:
     function: Any = lam.get_function(FunctionName=deployed.physical_id)
     conf = function["Configuration"]
-    digest = base64.b64encode(hashlib.sha256(deployed.code).digest()).decode()
-    if digest != conf["CodeSha256"]:
+    if deployed.code.code_sha256 != conf["CodeSha256"]:
         raise CodeChangedError(
             f"{deployed.logical_id}: the code on disk changed since it was deployed "
             "(run `localenv up` again)"

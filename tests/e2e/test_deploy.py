@@ -23,7 +23,7 @@ def deployed(moto_endpoint: str, stack_options: stack.StackOptions) -> dict[str,
 
 
 def test_every_resource_reads_back_with_its_properties(
-    deployed: dict[str, Any], moto_endpoint: str
+    deployed: dict[str, Any], moto_endpoint: str, stack_options: stack.StackOptions
 ) -> None:
     apigw = client(moto_endpoint, "apigateway")
     (api,) = [a for a in apigw.get_rest_apis()["items"] if a["name"] == "e2e-api"]
@@ -139,6 +139,14 @@ def test_every_resource_reads_back_with_its_properties(
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [deployed["AlarmTopicArn"]]
         assert alarm["OKActions"] == [deployed["AlarmTopicArn"]]
+    # The Arn the deploy records for each alarm (GetAtt Arn) is the emulator's.
+    state = json.loads(stack_options.workspace.state_file.read_text())
+    recorded = {
+        r["physical_id"]: r["attributes"]["Arn"]
+        for r in state["resources"].values()
+        if r["type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert recorded == {name: alarm["AlarmArn"] for name, alarm in alarms.items()}
 
 
 def test_outputs_are_computed_as_cloudformation_would(deployed: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ expressions are lexed as moto lexes them."""
 from __future__ import annotations
 
 import inspect
+import math
 import subprocess
 import sys
 from typing import Any
@@ -164,3 +165,95 @@ def test_a_kept_expression_is_evaluated_with_each_calls_values(
     item = Item(DynamoType({"S": "pk"}), None, {"pk": {"S": "pk"}, "b": {"S": "abc"}})
     condition = get_filter_expression("attribute_exists(pk) AND size(#b) > :n", {"#b": "b"}, values)
     assert condition.expr(item) is expected
+
+
+def test_primes_of_moto_s_key_are_the_ones_cryptography_recovers() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from moto.utilities.utils import load_resource
+
+    key = load_resource("cognitoidp/resources/jwks-private.json")
+    n, e, d = (moto_speedups.integer(key[name]) for name in "ned")
+    assert moto_speedups.prime_factors(n, e, d) == rsa.rsa_recover_prime_factors(n, e, d)
+
+
+@given(st.sampled_from([65537, 3, 17]), st.integers(min_value=0, max_value=2**16))
+def test_primes_are_found_exactly_or_not_at_all(e: int, seed: int) -> None:
+    import random
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    primes = rsa.generate_private_key(65537, 1024).private_numbers()
+    p, q = sorted((primes.p, primes.q), reverse=True)
+    phi, lam = (p - 1) * (q - 1), math.lcm(p - 1, q - 1)
+    if math.gcd(e, phi) != 1:
+        return
+    n = p * q
+    assert moto_speedups.prime_factors(n, e, pow(e, -1, phi)) == (p, q)
+    found = moto_speedups.prime_factors(n, e, pow(e, -1, lam))
+    assert found in (None, (p, q))
+    assert moto_speedups.prime_factors(n, e, random.Random(seed).randrange(2, n)) in (None, (p, q))
+
+
+def test_kms_keys_get_their_key_pair_at_first_use() -> None:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from moto.kms.models import kms_backends
+    from moto.kms.utils import RSAPrivateKey
+
+    moto_speedups.apply()
+    backend = kms_backends["123456789012"]["us-east-1"]
+    symmetric = backend.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "", None)
+    pair = symmetric.private_key
+    assert isinstance(pair, RSAPrivateKey)
+    assert isinstance(pair.private_key, moto_speedups.DeferredRsaKey)
+    assert pair.private_key.key is None  # no key pair made at CreateKey
+    signing = backend.create_key(None, "SIGN_VERIFY", "RSA_2048", "", None)
+    _, signature, _ = backend.sign(signing.id, b"message", "RSASSA_PKCS1_V1_5_SHA_256")
+    assert backend.verify(signing.id, b"message", signature, "RSASSA_PKCS1_V1_5_SHA_256")[1]
+    _, public = backend.get_public_key(signing.id)
+    loaded = serialization.load_der_public_key(public)
+    assert isinstance(loaded, rsa.RSAPublicKey)
+    loaded.verify(signature, b"message", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_moto_loads_its_models_through_one_loader_with_its_extras() -> None:
+    from moto.core import loaders
+    from moto.core import utils as moto_utils
+
+    moto_speedups.apply()
+    create_loader = moto_utils.create_loader  # type: ignore[attr-defined]
+    assert create_loader() is create_loader()
+    fresh = loaders.Loader(extra_search_paths=[loaders.moto_root])
+    for service in ("dynamodb", "lambda", "apigateway"):
+        shared = create_loader().load_service_model(service, "service-2")
+        assert shared == fresh.load_service_model(service, "service-2")
+
+
+@given(
+    st.sampled_from(["/restapis/{restapi_id}/resources/{resource_id}", "/v1/{Name+}", "/x/{a}/y"]),
+    st.text(alphabet="abcXYZ019-_.~", min_size=1, max_size=8),
+    st.text(alphabet="abcXYZ019-_.~/", min_size=1, max_size=8),
+)
+def test_moto_s_rules_match_and_build_as_werkzeug_compiles_them(
+    template: str, first: str, last: str
+) -> None:
+    from moto.core.routing import SmithyRule, _create_map, to_werkzeug_rule_string
+    from werkzeug.routing import Rule
+
+    moto_speedups.apply()
+    string = to_werkzeug_rule_string(template)
+    lazy = _create_map([SmithyRule(string, [], ["GET"])]).bind("example.com")
+    eager = _create_map([Rule(string, methods=["GET"], endpoint=None)]).bind("example.com")
+    values = dict(zip(sorted(lazy.map._rules[0].arguments), [first, last], strict=False))
+    path = eager.build(None, values, method="GET")
+    assert lazy.build(None, values, method="GET") == path
+    assert outcome(lambda: lazy.match(path, method="GET")) == outcome(
+        lambda: eager.match(path, method="GET")
+    )
+
+
+def outcome(match: Any) -> Any:
+    try:
+        return match()[1]
+    except Exception as exc:  # the same refusal both ways
+        return type(exc)
