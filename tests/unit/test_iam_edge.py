@@ -333,3 +333,15 @@ def test_s3_calls_are_named_after_an_sdk_s3_client_rewrote_its_model() -> None:
         assert create.action == "s3:CreateBucket"
     finally:
         operations.routes_of.cache_clear()
+
+
+def test_sdk_clients_share_one_copy_of_a_model_they_rewrite_and_the_edge_reads_it_as_parsed() -> (
+    None
+):
+    loader = operations.data_loader()
+    assert isinstance(loader, operations.SharedLoader)
+    for_clients = loader.load_service_model("s3", "service-2")
+    assert loader.load_service_model("s3", "service-2") is for_clients  # copied once
+    assert loader.as_parsed("s3") is not for_clients
+    assert loader.as_parsed("s3") == loader.as_parsed("s3")
+    assert loader.load_service_model("dynamodb", "service-2") is loader.as_parsed("dynamodb")
