@@ -1,4 +1,6 @@
-"""E2E fixtures: an emulator on a free port, and the stack deployed into it."""
+"""E2E fixtures: an emulator on a free port, and the stack deployed into it; the stacks
+stopped in the background waited for; on an --endpoint-url backend, only the tests whose
+stack that backend carries."""
 
 from __future__ import annotations
 
@@ -13,7 +15,43 @@ from moto.server import ThreadedMotoServer
 
 from localenv import emulator, stack
 from localenv.build import build
+from localenv.pytest_plugin import backend
+from tests.e2e.stacks import STOPS
 from tests.template_model import ROOT
+
+# The backends that put a stack on an emulator of their own (`--endpoint-url`).
+ENDPOINT_BACKENDS = frozenset({"moto-process", "external"})
+# A test that requests neither deploys onto the chosen backend: it would run exactly as in
+# the default (embedded) run.
+BACKEND_FIXTURES = frozenset({"localenv_backend_args", "localenv_stack"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an --endpoint-url backend, deselect (reported as deselected) the tests whose stacks
+    ignore it: their own emulators, in-process stacks, the runtime alone. The default run
+    (tox's e2e) runs them; running them again here would test nothing new."""
+    if backend(config) not in ENDPOINT_BACKENDS:
+        return
+    same = [item for item in items if not BACKEND_FIXTURES & set(fixtures_of(item))]
+    if same:
+        config.hook.pytest_deselected(items=same)
+        items[:] = [item for item in items if item not in same]
+
+
+def fixtures_of(item: pytest.Item) -> list[str]:
+    """Every fixture the test requests, directly or through other fixtures."""
+    return list(getattr(item, "fixturenames", []))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stacks_stopped(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every stack stopped in the background is down before the session ends, and before
+    the session's shared emulator (moto-process) stops: it is requested first, so it is torn
+    down after this fixture."""
+    if backend(request.config) in ENDPOINT_BACKENDS:
+        request.getfixturevalue("localenv_backend_args")
+    yield
+    STOPS.wait()
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
-"""Helpers the E2E files share: a stack for the length of a block, a process's children."""
+"""Helpers the E2E files share: a stack for the length of a block, stacks stopped in the
+background, a process's children."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,14 +14,37 @@ from localenv.pytest_plugin import StackProcess
 from tests.template_model import ROOT
 
 
+class BackgroundStops:
+    """`localenv down` of the stacks a fixture is done with, in the background: `down`
+    waits seconds for the stack's process to exit, mostly idle, and no later test needs the
+    old stack gone (each stack has its own ports and state directory). ``wait()`` (the
+    end of the session, before a shared emulator stops) waits for every one and raises
+    what any raised."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(thread_name_prefix="localenv-down")
+        self.pending: list[Future[None]] = []
+
+    def stop(self, process: StackProcess) -> None:
+        self.pending.append(self.pool.submit(process.stop))
+
+    def wait(self) -> None:
+        while self.pending:
+            self.pending.pop(0).result()
+
+
+STOPS = BackgroundStops()
+
+
 @contextmanager
 def running(state_dir: Path, *args: str, root: Path = ROOT) -> Iterator[StackProcess]:
-    """`localenv up --detach` with these arguments; `localenv down` when the block ends."""
+    """`localenv up --detach` with these arguments; `localenv down` (in the background)
+    when the block ends."""
     process = StackProcess.start(root, state_dir, *args)
     try:
         yield process
     finally:
-        process.stop()
+        STOPS.stop(process)
 
 
 def children_of(pid: int) -> list[int]:

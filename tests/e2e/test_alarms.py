@@ -18,7 +18,7 @@ import requests
 
 from localenv import emulator
 from localenv.pytest_plugin import StackProcess, new_user
-from tests.e2e.stacks import queue_for_topic
+from tests.e2e.stacks import STOPS, queue_for_topic
 from tests.template_model import ROOT
 
 TEMPLATE = Path(__file__).parent / "stack" / "template.yaml"
@@ -127,7 +127,7 @@ def test_stack(
     try:
         yield process
     finally:
-        process.stop()
+        STOPS.stop(process)
 
 
 def test_failing_function_alarms_then_recovers_with_both_notifications(
@@ -252,7 +252,7 @@ def real_stack(
     try:
         yield process
     finally:
-        process.stop()
+        STOPS.stop(process)
 
 
 def test_real_template_alarms_fire_on_real_traffic(real_stack: StackProcess) -> None:
@@ -370,4 +370,4 @@ def test_authorizer_errors_alarm_fires_when_the_authorizer_fails(
         evaluate(process)
         assert states(process)["aa-authorizer-errors"]["StateValue"] == "ALARM"
     finally:
-        process.stop()
+        STOPS.stop(process)

@@ -13,6 +13,7 @@ import requests
 from localenv import emulator
 from localenv.pytest_plugin import StackProcess
 from tests.e2e.conftest import copy_project
+from tests.e2e.stacks import STOPS
 
 STACK = "rd"
 
@@ -82,4 +83,4 @@ def test_a_changed_method_is_served_and_an_unchanged_api_keeps_its_deployment(
         assert stage_deployment(stack) == second  # unchanged API: the same deployment
         assert "0 created" in output and "0 replaced" in output, output
     finally:
-        stack.stop()
+        STOPS.stop(stack)

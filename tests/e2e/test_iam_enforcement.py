@@ -17,6 +17,7 @@ import requests
 from localenv import api_client, emulator
 from localenv.pytest_plugin import StackProcess
 from tests.e2e.conftest import copy_project
+from tests.e2e.stacks import STOPS
 
 GRANT = "Action: [dynamodb:PutItem, dynamodb:BatchWriteItem]"
 # Over the one-write range (a few KB): stored PENDING -> chunks -> COMPLETE, so the
@@ -45,7 +46,7 @@ def enforced(tmp_path: Path) -> Iterator[StackProcess]:
     try:
         yield stack
     finally:
-        stack.stop()
+        STOPS.stop(stack)
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def warned(tmp_path: Path) -> Iterator[StackProcess]:
     try:
         yield stack
     finally:
-        stack.stop()
+        STOPS.stop(stack)
 
 
 def cli(stack: StackProcess, *args: str) -> str:
@@ -129,7 +130,7 @@ def real(tmp_path: Path) -> Iterator[StackProcess]:
     try:
         yield stack
     finally:
-        stack.stop()
+        STOPS.stop(stack)
 
 
 def test_the_real_template_grants_everything_its_functions_use(real: StackProcess) -> None:

@@ -23,7 +23,7 @@ import requests
 
 from localenv import emulator
 from localenv.pytest_plugin import StackProcess, new_user
-from tests.e2e.stacks import queue_for_topic
+from tests.e2e.stacks import STOPS, queue_for_topic
 from tests.template_model import ROOT
 
 ALARM = "ob-processor-duration-p99"
@@ -101,7 +101,7 @@ def fired(
             now = evaluate(stack)
         yield stack, queue, now
     finally:
-        stack.stop()
+        STOPS.stop(stack)
 
 
 def subscribe(stack: StackProcess) -> str:

@@ -17,6 +17,7 @@ from localenv import emulator
 from localenv.pytest_plugin import StackProcess, new_user
 from tests.e2e import template_edits
 from tests.e2e.conftest import copy_project
+from tests.e2e.stacks import STOPS
 
 
 def start(
@@ -42,7 +43,7 @@ def running(
     try:
         yield process
     finally:
-        process.stop()
+        STOPS.stop(process)
 
 
 def aws(process: StackProcess, service: str) -> Any:

@@ -20,6 +20,7 @@ import requests
 from localenv import emulator
 from localenv.pytest_plugin import StackProcess
 from tests.e2e.conftest import copy_project
+from tests.e2e.stacks import STOPS
 from tests.template_model import ROOT
 
 NOT_LOCAL = (
@@ -150,4 +151,4 @@ def test_the_readme_aws_commands_run_in_order_against_the_local_stack(
         pools = client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]  # type: ignore[attr-defined]
         assert outputs["UserPoolId"] not in [p["Id"] for p in pools]
     finally:
-        stack.stop()
+        STOPS.stop(stack)

@@ -26,6 +26,7 @@ from localenv import emulator
 from localenv.pytest_plugin import StackProcess, free_port
 from localenv.runtime import sandbox
 from localenv.runtime.sandbox import namespaces_available
+from tests.e2e.stacks import STOPS
 from tests.template_model import ROOT
 
 TEMPLATE = Path(__file__).parent / "stack" / "sandbox.yaml"
@@ -54,7 +55,7 @@ def stack(
     try:
         yield process
     finally:
-        process.stop()
+        STOPS.stop(process)
 
 
 def restore_tz(previous: str | None) -> None:
@@ -215,7 +216,7 @@ def test_a_missing_interpreter_is_said_on_the_console_and_in_status(
         assert not any(facts["importable"].values()), facts["importable"]
         assert facts["executable"].startswith("/var/lang/bin/python3.")
     finally:
-        stack.stop()
+        STOPS.stop(stack)
 
 
 def test_an_unhandled_error_is_one_event_with_newlines_and_lambdas_paths(

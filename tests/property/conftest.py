@@ -1,5 +1,9 @@
-"""Property-test configuration: hypothesis profiles (HYPOTHESIS_PROFILE=dev|ci) and
-one in-process moto DynamoDB for a whole module."""
+"""Property-test configuration: hypothesis profiles (HYPOTHESIS_PROFILE=dev|ci|ci-quick)
+and one in-process moto DynamoDB for a whole module.
+
+``ci`` is the full search, run once per CI run (tox's py311). ``ci-quick`` is for the other
+interpreters (py312, py313): the properties are interpreter-independent logic, so there they
+only need to run -- every property, every assertion -- not to search as deep again."""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from tests.template_model import table_definition
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
     "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci-quick", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
