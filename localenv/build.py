@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,7 +309,9 @@ def build(root: Path, output: Path | None = None, cache: Path | None = None) -> 
             if compiler is not None:
                 trees += bytecode_trees(compiler, trees, cache, Path(scratch))
             cached_zip.parent.mkdir(parents=True, exist_ok=True)
-            staging = cached_zip.with_suffix(".tmp")
+            # Each build writes a file of its own, then renames it into place (atomic):
+            # concurrent `up`s on an empty cache build the same bytes (reproducible).
+            staging = cached_zip.with_name(f"{key}.{os.getpid()}.{threading.get_ident()}.tmp")
             write_zip(staging, trees)
             staging.replace(cached_zip)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +35,21 @@ def local_overrides(environment: dict[str, str], endpoint_url: str) -> dict[str,
 
 
 def extract(code: FunctionCode, cache: Path) -> Path:
+    """The code's files, unpacked once per content. Each extraction unpacks into a
+    directory of its own and renames it into place: concurrent stacks sharing the cache
+    (parallel test runs) unpack the same bytes, and the first rename wins."""
     target = cache / "code" / code.hexdigest
     if not target.is_dir():
-        staging = target.with_name(target.name + ".tmp")
-        staging.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{target.name}.", suffix=".tmp"))
         with zipfile.ZipFile(io.BytesIO(code.data)) as archive:
             archive.extractall(staging)
-        staging.rename(target)
+        try:
+            staging.rename(target)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not target.is_dir():
+                raise
     return target
 
 

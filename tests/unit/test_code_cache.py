@@ -1,0 +1,42 @@
+"""Stacks sharing one cache (parallel test runs, two `up`s) unpack the same function
+code at once: each extraction ends with the code in place, none fails."""
+
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+from pathlib import Path
+
+from localenv.resources.code import FunctionCode
+from localenv.runtime.functions import extract
+
+
+def code() -> FunctionCode:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(200):
+            archive.writestr(f"pkg/module_{n}.py", f"VALUE = {n}\n" * 50)
+    return FunctionCode.of(buffer.getvalue())
+
+
+def test_concurrent_extractions_of_the_same_code_all_end_with_it_in_place(tmp_path: Path) -> None:
+    shared, start = code(), threading.Barrier(8)
+    results: list[Path | BaseException] = []
+
+    def extract_one() -> None:
+        start.wait()
+        try:
+            results.append(extract(shared, tmp_path))
+        except BaseException as exc:  # the test reports what any thread raised
+            results.append(exc)
+
+    threads = [threading.Thread(target=extract_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    target = tmp_path / "code" / shared.hexdigest
+    assert results == [target] * 8
+    assert (target / "pkg" / "module_199.py").read_text() == "VALUE = 199\n" * 50
+    assert [p.name for p in (tmp_path / "code").iterdir()] == [shared.hexdigest]  # no leftovers
