@@ -31,6 +31,7 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -42,7 +43,19 @@ _applied = False
 _INDEX_ATTR = "_localenv_gsi_maps"
 
 HashValues = tuple[DynamoType, ...]
-GsiMap = dict[HashValues, dict[tuple[DynamoType, DynamoType | None], Item]]
+Key = tuple[DynamoType, DynamoType | None]
+
+
+@dataclass
+class GsiMap:
+    """An index's items by partition key value, and each item's value: a write moves
+    one item between buckets without looking at the others (O(1), not O(buckets))."""
+
+    buckets: dict[HashValues, dict[Key, Item]] = field(default_factory=dict)
+    where: dict[Key, HashValues] = field(default_factory=dict)
+
+    def bucket(self, values: HashValues) -> dict[Key, Item]:
+        return self.buckets.get(values, {})
 
 
 def apply() -> None:
@@ -114,7 +127,7 @@ def candidates_for(table: Table, hash_key: Any, kwargs: dict[str, Any]) -> list[
     wanted = gsi_hash_values(index, kwargs.get("hash_key_conditions"), hash_key)
     if wanted is None:
         return None
-    return list(gsi_map(table, index).get(wanted, {}).values())
+    return list(gsi_map(table, index).bucket(wanted).values())
 
 
 def partition(table: Table, hash_key: DynamoType) -> list[Item]:
@@ -146,7 +159,7 @@ def gsi_hash_values(
 def gsi_map(table: Table, index: GlobalSecondaryIndex) -> GsiMap:
     maps: dict[str, GsiMap] = table.__dict__.setdefault(_INDEX_ATTR, {})
     if index.name not in maps:
-        built: GsiMap = {}
+        built = GsiMap()
         for item in _walk(table):
             _add(built, index, item)
         maps[index.name] = built
@@ -158,22 +171,24 @@ def _walk(table: Table) -> Iterable[Item]:
         yield from (stored.values() if table.has_range_key else [stored])  # type: ignore[misc]
 
 
-def _key(item: Item) -> tuple[DynamoType, DynamoType | None]:
+def _key(item: Item) -> Key:
     return (item.hash_key, item.range_key)
 
 
 def _add(built: GsiMap, index: GlobalSecondaryIndex, item: Item) -> None:
     values = tuple(item.attrs.get(name) for name in hash_attributes(index))
     if all(v is not None for v in values):
-        built.setdefault(values, {})[_key(item)] = item  # type: ignore[arg-type]
+        built.buckets.setdefault(values, {})[_key(item)] = item  # type: ignore[arg-type]
+        built.where[_key(item)] = values  # type: ignore[assignment]
 
 
-def _remove(built: GsiMap, key: tuple[DynamoType, DynamoType | None]) -> None:
-    for bucket in built.values():
-        bucket.pop(key, None)
+def _remove(built: GsiMap, key: Key) -> None:
+    values = built.where.pop(key, None)
+    if values is not None:
+        built.buckets[values].pop(key, None)
 
 
-def _reindex(table: Table, old_key: tuple[Any, Any], item: Item | None) -> None:
+def _reindex(table: Table, old_key: Key, item: Item | None) -> None:
     maps: dict[str, GsiMap] = table.__dict__.get(_INDEX_ATTR, {})
     indexes = {i.name: i for i in table.global_indexes or []}
     for name, built in list(maps.items()):
