@@ -10,8 +10,8 @@ from typing import Any
 BARS: tuple[tuple[str, str, str | None, float], ...] = (
     ("up, warm cache (< 1.5 s)", "up_warm_cache_s", "floor_start_s", 1.5),
     ("up, empty cache (< 6 s)", "up_cold_cache_s", "floor_start_s", 6.0),
-    ("upload p50 (< 5 ms)", "warm_upload_p50_ms", "floor_put_item_p50_ms", 5.0),
-    ("upload p99 (< 15 ms)", "warm_upload_p99_ms", "warm_echo_p99_ms", 15.0),
+    ("upload p50 (< 5 ms)", "warm_upload_p50_ms", "floor_upload_paced_p50_ms", 5.0),
+    ("upload p99 (< 15 ms)", "warm_upload_p99_ms", "warm_echo_paced_p99_ms", 15.0),
     ("cold first request (< 400 ms)", "cold_first_request_ms", None, 400.0),
     ("HTTP ingest: batch / HTTP (<= 1/0.6)", "batch_vs_http", None, 1 / 0.6),
     ("write units per MiB / floor (<= 1.05)", "units_vs_floor", None, 1.05),

@@ -76,6 +76,12 @@ def floor_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
             "floor: one PutItem straight into the emulator p50",
             f"{results['floor_put_item_p50_ms']:.1f} ms",
         ),
+        (
+            "floor of a paced upload: PutItem + echo, both paced as the uploads",
+            f"{results['floor_put_item_paced_p50_ms']:.1f} + "
+            f"{results['warm_echo_paced_p50_ms']:.1f} = "
+            f"{results['floor_upload_paced_p50_ms']:.1f} ms",
+        ),
         ("ingest over HTTP / raw packed BatchWriteItem", f"{ingest['http_vs_batch']:.2f}x"),
     ]
 
