@@ -26,12 +26,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from localenv import atomic
 from localenv.errors import LocalenvError
 
 if TYPE_CHECKING:
@@ -201,10 +201,8 @@ def bytecode_compiler(cache: Path) -> Compiler | None:
     identity = candidates_identity(interpreters.candidates(PYTHON_VERSION))
     if identity not in known:
         known[identity] = probe_compiler(interpreters.interpreter_for(f"python{PYTHON_VERSION}"))
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        staging = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")  # concurrent builds
-        staging.write_text(json.dumps(known, indent=2) + "\n")
-        staging.replace(memo)
+        text = json.dumps(known, indent=2) + "\n"
+        atomic.publish_file(memo, lambda staging: staging.write_text(text))
     if known[identity] is None:
         print(
             f"localenv: WARNING: no python{PYTHON_VERSION} on this machine: the artifact ships "
@@ -256,14 +254,9 @@ def compiled_dependencies(deps: Path, compiler: Compiler, cache: Path) -> Path:
     target = cache / "bytecode" / f"{deps.name}-{compiler.version}"
     if target.is_dir():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent))
-    compile_tree(compiler, deps, tree_files(deps), staging)
-    try:
-        staging.rename(target)
-    except OSError:  # another build finished first: use its tree
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return atomic.publish_dir(
+        target, lambda staging: compile_tree(compiler, deps, tree_files(deps), staging)
+    )
 
 
 def write_zip(destination: Path, trees: list[tuple[Path, list[Path]]]) -> None:
@@ -308,15 +301,11 @@ def build(root: Path, output: Path | None = None, cache: Path | None = None) -> 
             trees = [(deps, tree_files(deps)), (root, sources)]
             if compiler is not None:
                 trees += bytecode_trees(compiler, trees, cache, Path(scratch))
-            cached_zip.parent.mkdir(parents=True, exist_ok=True)
-            # Each build writes a file of its own, then renames it into place (atomic):
-            # concurrent `up`s on an empty cache build the same bytes (reproducible).
-            staging = cached_zip.with_name(f"{key}.{os.getpid()}.{threading.get_ident()}.tmp")
-            write_zip(staging, trees)
-            staging.replace(cached_zip)
+            # Concurrent `up`s on an empty cache build the same bytes (reproducible).
+            atomic.publish_file(cached_zip, lambda staging: write_zip(staging, trees))
+    data = cached_zip.read_bytes()  # read once: copied to the output and hashed
     output.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(cached_zip, output)
-    data = output.read_bytes()
+    output.write_bytes(data)
     return BuildResult(output, hashlib.sha256(data).hexdigest(), len(data), cached, data)
 
 

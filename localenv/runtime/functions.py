@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from localenv import atomic
 from localenv.errors import LocalenvError
 from localenv.resources.code import FunctionCode
 from localenv.runtime.environment import FunctionConfig
@@ -35,22 +34,17 @@ def local_overrides(environment: dict[str, str], endpoint_url: str) -> dict[str,
 
 
 def extract(code: FunctionCode, cache: Path) -> Path:
-    """The code's files, unpacked once per content. Each extraction unpacks into a
-    directory of its own and renames it into place: concurrent stacks sharing the cache
-    (parallel test runs) unpack the same bytes, and the first rename wins."""
+    """The code's files, unpacked once per content into the cache (``localenv.atomic``:
+    stacks sharing a cache unpack the same bytes, the first to finish is kept)."""
     target = cache / "code" / code.hexdigest
-    if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{target.name}.", suffix=".tmp"))
+    if target.is_dir():
+        return target
+
+    def unpack(staging: Path) -> None:
         with zipfile.ZipFile(io.BytesIO(code.data)) as archive:
             archive.extractall(staging)
-        try:
-            staging.rename(target)
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)
-            if not target.is_dir():
-                raise
-    return target
+
+    return atomic.publish_dir(target, unpack)
 
 
 @dataclass(frozen=True)

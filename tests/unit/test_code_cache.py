@@ -1,5 +1,5 @@
-"""Stacks sharing one cache (parallel test runs, two `up`s) unpack the same function
-code at once: each extraction ends with the code in place, none fails."""
+"""Stacks sharing one cache (parallel test runs, two `up`s) write the same artifact and unpack
+the same function code at once: each ends with it whole and in place, none fails."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 import zipfile
 from pathlib import Path
 
+from localenv import atomic
 from localenv.resources.code import FunctionCode
 from localenv.runtime.functions import extract
 
@@ -40,3 +41,31 @@ def test_concurrent_extractions_of_the_same_code_all_end_with_it_in_place(tmp_pa
     assert results == [target] * 8
     assert (target / "pkg" / "module_199.py").read_text() == "VALUE = 199\n" * 50
     assert [p.name for p in (tmp_path / "code").iterdir()] == [shared.hexdigest]  # no leftovers
+
+
+def test_concurrent_writers_of_one_cache_file_leave_it_whole(tmp_path: Path) -> None:
+    target, start = tmp_path / "cache" / "artifact.zip", threading.Barrier(8)
+    content = b"the same bytes from every writer\n" * 20_000
+
+    def write(staging: Path) -> None:
+        with staging.open("wb") as out:
+            for offset in range(0, len(content), 4096):  # slowly: the writers overlap
+                out.write(content[offset : offset + 4096])
+
+    errors: list[BaseException] = []
+
+    def publish() -> None:
+        start.wait()
+        try:
+            atomic.publish_file(target, write)
+        except BaseException as exc:  # the test reports what any thread raised
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert target.read_bytes() == content
+    assert [p.name for p in target.parent.iterdir()] == ["artifact.zip"]  # no staging left
