@@ -99,14 +99,14 @@ def routes_for(service: str) -> Routes:
     return Routes(service, rules, handlers)
 
 
-def flask_app(service: str) -> Any:
+def new_flask_app(service: str) -> Any:
     """moto's own Flask app for a backend."""
     return create_backend_app(service)  # type: ignore[arg-type]
 
 
 def make_app(service: str) -> Any:
     """What the dispatcher keeps per backend: its routes, or moto's Flask app."""
-    return flask_app(service) if service in FLASK_ONLY else routes_for(service)
+    return new_flask_app(service) if service in FLASK_ONLY else routes_for(service)
 
 
 def served(handler: Handler, environ: dict[str, Any]) -> Response:
@@ -153,5 +153,5 @@ class Dispatcher(DomainDispatcherApplication):
 
     def flask_app(self, service: str) -> Any:
         if service not in self.flask_apps:
-            self.flask_apps[service] = flask_app(service)
+            self.flask_apps[service] = new_flask_app(service)
         return self.flask_apps[service]
