@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,28 @@ def import_moto_server_s() -> float:
     return time.perf_counter() - started
 
 
+def timed_calls(call: Callable[[], object], count: int, interval: float = 0.0) -> list[float]:
+    """Milliseconds of each of ``count`` calls, one started every ``interval`` seconds
+    at most (0: back to back)."""
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+        time.sleep(max(0.0, interval - (time.perf_counter() - started)))
+    return samples
+
+
 def put_item_p50_ms(outputs: dict[str, Any], count: int, interval: float = 0.0) -> float:
     dynamodb = emulator.session(outputs["Region"]).client(
         "dynamodb", endpoint_url=outputs["AwsEndpointUrl"]
     )
-    samples = []
-    for _ in range(count):
+
+    def put() -> None:
         item = {"pk": {"S": f"BENCH#{uuid.uuid4()}"}, "sk": {"S": "META"}, "text": {"S": "x"}}
-        started = time.perf_counter()
         dynamodb.put_item(TableName=outputs["TableName"], Item=item)
-        samples.append((time.perf_counter() - started) * 1000)
-        time.sleep(max(0.0, interval - (time.perf_counter() - started)))
+
+    samples = timed_calls(put, count, interval)
     return sorted(samples)[len(samples) // 2]
 
 

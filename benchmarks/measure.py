@@ -128,15 +128,12 @@ MIN_INTERVAL_S = 0.011
 
 
 def warm_posts(session: requests.Session, url: str, count: int) -> list[float]:
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        ms, status = timed_post(session, url, f"line {uuid.uuid4()}\n".encode())
+    def post() -> None:
+        _, status = timed_post(session, url, f"line {uuid.uuid4()}\n".encode())
         if status != 201:
             raise RuntimeError(f"a warm upload answered {status}, not 201")
-        samples.append(ms)
-        time.sleep(max(0.0, MIN_INTERVAL_S - (time.perf_counter() - started)))
-    return samples
+
+    return floors.timed_calls(post, count, MIN_INTERVAL_S)
 
 
 def import_times(root: Path) -> dict[str, float]:
@@ -244,16 +241,12 @@ def measure_overhead(root: Path, state: Path, count: int) -> dict[str, Any]:
         url = outputs["ApiEndpoint"] + "/open"
         with requests.Session() as session:
             session.get(url, timeout=30)
-            samples, paced = [], []
-            for _ in range(count):
-                begun = time.perf_counter()
+
+            def echo() -> None:
                 session.get(url, timeout=30)
-                samples.append((time.perf_counter() - begun) * 1000)
-            for _ in range(count):  # as the warm uploads are paced
-                begun = time.perf_counter()
-                session.get(url, timeout=30)
-                paced.append((time.perf_counter() - begun) * 1000)
-                time.sleep(max(0.0, MIN_INTERVAL_S - (time.perf_counter() - begun)))
+
+            samples = floors.timed_calls(echo, count)
+            paced = floors.timed_calls(echo, count, MIN_INTERVAL_S)  # as the uploads are
     finally:
         localenv(root, state, "down")
     return {
