@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from localenv import atomic
@@ -21,22 +22,28 @@ def code() -> FunctionCode:
     return FunctionCode.of(buffer.getvalue())
 
 
-def test_concurrent_extractions_of_the_same_code_all_end_with_it_in_place(tmp_path: Path) -> None:
-    shared, start = code(), threading.Barrier(8)
-    results: list[Path | BaseException] = []
+def at_once(work: Callable[[], object], threads: int = 8) -> list[object]:
+    """What ``work`` returned or raised in each of ``threads`` threads started together."""
+    start, results = threading.Barrier(threads), []
 
-    def extract_one() -> None:
+    def one() -> None:
         start.wait()
         try:
-            results.append(extract(shared, tmp_path))
+            results.append(work())
         except BaseException as exc:  # the test reports what any thread raised
             results.append(exc)
 
-    threads = [threading.Thread(target=extract_one) for _ in range(8)]
-    for thread in threads:
+    running = [threading.Thread(target=one) for _ in range(threads)]
+    for thread in running:
         thread.start()
-    for thread in threads:
+    for thread in running:
         thread.join()
+    return results
+
+
+def test_concurrent_extractions_of_the_same_code_all_end_with_it_in_place(tmp_path: Path) -> None:
+    shared = code()
+    results = at_once(lambda: extract(shared, tmp_path))
     target = tmp_path / "code" / shared.hexdigest
     assert results == [target] * 8
     assert (target / "pkg" / "module_199.py").read_text() == "VALUE = 199\n" * 50
@@ -44,7 +51,7 @@ def test_concurrent_extractions_of_the_same_code_all_end_with_it_in_place(tmp_pa
 
 
 def test_concurrent_writers_of_one_cache_file_leave_it_whole(tmp_path: Path) -> None:
-    target, start = tmp_path / "cache" / "artifact.zip", threading.Barrier(8)
+    target = tmp_path / "cache" / "artifact.zip"
     content = b"the same bytes from every writer\n" * 20_000
 
     def write(staging: Path) -> None:
@@ -52,20 +59,6 @@ def test_concurrent_writers_of_one_cache_file_leave_it_whole(tmp_path: Path) -> 
             for offset in range(0, len(content), 4096):  # slowly: the writers overlap
                 out.write(content[offset : offset + 4096])
 
-    errors: list[BaseException] = []
-
-    def publish() -> None:
-        start.wait()
-        try:
-            atomic.publish_file(target, write)
-        except BaseException as exc:  # the test reports what any thread raised
-            errors.append(exc)
-
-    threads = [threading.Thread(target=publish) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert at_once(lambda: atomic.publish_file(target, write)) == [None] * 8
     assert target.read_bytes() == content
     assert [p.name for p in target.parent.iterdir()] == ["artifact.zip"]  # no staging left
