@@ -11,6 +11,7 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,7 @@ def session(region: str) -> boto3.Session:
     )
 
 
-def account_id(endpoint_url: str, region: str) -> str:
+def account_id(endpoint_url: str, region: str, attach: Callable[[Any], Any] | None = None) -> str:
     sts = session(region).client("sts", endpoint_url=endpoint_url)
+    sts = attach(sts) if attach else sts
     return str(sts.get_caller_identity()["Account"])

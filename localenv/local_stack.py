@@ -25,6 +25,7 @@ from localenv.edge.calls import RawRequest
 from localenv.edge.dynamodb_limits import dynamodb_limits
 from localenv.edge.errors import EdgeResponse
 from localenv.edge.faults import FaultBook, control_routes
+from localenv.edge.in_process import InProcessSender
 from localenv.edge.lambda_invoke import InvokeSlot
 from localenv.edge.server import Interceptor, Observer
 from localenv.errors import LocalenvError, aws_call_errors
@@ -215,9 +216,19 @@ class LocalStack:
         deploy, every redeploy and the running API alike."""
         if self.ctx is None:
             self.ctx = stack.context(
-                self.options, self.endpoint_url, lambda message: self.progress("  " + message)
+                self.options,
+                self.endpoint_url,
+                lambda message: self.progress("  " + message),
+                InProcessSender(self.handle).attach,
             )
         return self.ctx
+
+    def handle(self, raw: RawRequest) -> EdgeResponse:
+        """A call through the whole edge (interceptors, emulator, observers), no socket."""
+        edge = self.emulator.edge
+        if edge is None:
+            raise NotStartedError("the AWS endpoint has not started")
+        return edge.handle(raw)
 
     def deploy(self) -> DeployResult:
         """Build and deploy (or update) the template into the emulator."""

@@ -53,18 +53,23 @@ class StackOptions:
 
 
 def context(
-    options: StackOptions, endpoint_url: str, progress: Callable[[str], None]
+    options: StackOptions,
+    endpoint_url: str,
+    progress: Callable[[str], None],
+    attach: Callable[[Any], Any] | None = None,
 ) -> DeployContext:
+    """The deploy context; ``attach``, if given, is handed each of its SDK clients."""
     return DeployContext(
         endpoint_url=endpoint_url,
         region=options.region,
-        account_id=emulator.account_id(endpoint_url, options.region),
+        account_id=emulator.account_id(endpoint_url, options.region, attach),
         stack_name=options.stack_name,
         template_dir=options.template_path.parent,
         session=emulator.session(options.region),
         progress=progress,
         state_dir=options.workspace.directory,
         account_concurrency=options.account_concurrency,
+        attach=attach,
     )
 
 

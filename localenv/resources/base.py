@@ -55,12 +55,16 @@ class DeployContext:
     code_reads: dict[Path, FunctionCode] = field(default_factory=dict)
     # Function code already in the emulator's S3: sha256 -> {"S3Bucket", "S3Key"}.
     uploaded_code: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Given: each client is handed to it, which may route its calls (the stack process
+    # sends its own calls to its edge without a socket: localenv/edge/in_process.py).
+    attach: Callable[[Any], Any] | None = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self.session.client(
+            client = self.session.client(
                 service, endpoint_url=self.endpoint_url, region_name=self.region
             )
+            self._clients[service] = self.attach(client) if self.attach else client
         return self._clients[service]
 
     def arn(self, service: str, resource: str, region: bool = True, account: bool = True) -> str:
