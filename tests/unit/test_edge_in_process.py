@@ -38,6 +38,14 @@ VARYING = {
 }
 
 
+def sdk_session() -> boto3.Session:
+    return boto3.Session(
+        region_name="us-east-1",
+        aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+    )
+
+
 class Recorder:
     """A backend in front of embedded moto that keeps every request it forwards."""
 
@@ -61,7 +69,7 @@ def edge() -> Iterator[Edge]:
 
 def clients(edge: Edge, service: str) -> tuple[Any, Any]:
     """One client over HTTP to the edge's server, one handing calls to ``edge.handle``."""
-    session = boto3.Session(region_name="us-east-1", **CREDENTIALS)
+    session: Any = sdk_session()  # client() is overloaded per service name
     config = Config(retries={"max_attempts": 1})
     over_http = session.client(service, endpoint_url=edge.endpoint_url, config=config)
     in_process = session.client(service, endpoint_url=edge.endpoint_url, config=config)
@@ -135,7 +143,7 @@ def test_a_failing_edge_answers_500_as_its_server_does(edge: Edge) -> None:
     def failing(_raw: RawRequest) -> EdgeResponse:
         raise RuntimeError("a defect in an interceptor")
 
-    dynamodb = boto3.Session(region_name="us-east-1", **CREDENTIALS).client(
+    dynamodb = sdk_session().client(
         "dynamodb", endpoint_url=edge.endpoint_url, config=Config(retries={"max_attempts": 1})
     )
     InProcessSender(failing).attach(dynamodb)
@@ -157,7 +165,7 @@ def test_a_deploy_context_routes_each_client_it_makes(edge: Edge) -> None:
         account_id="123456789012",
         stack_name="s",
         template_dir=Path("."),
-        session=boto3.Session(region_name="us-east-1", **CREDENTIALS),
+        session=sdk_session(),
         attach=InProcessSender(handle).attach,
     )
     ctx.client("dynamodb").list_tables()
