@@ -131,18 +131,19 @@ def json_form(value: Any) -> Any:
 
 def primary_key(table: Table, attributes: dict[str, Any]) -> tuple[Any, ...] | None:
     """The table and the request's key as moto stores it (``DynamoType`` equality: type
-    and ``cast_value``), or None when the request names no well-formed key (moto
-    refuses it later, as it did)."""
+    and ``cast_value``), or None when the request names no well-formed key of the
+    table's types (moto refuses it later, as it did)."""
     names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
-    parts = [key_part(attributes.get(name)) for name in names]
+    declared = {a["AttributeName"]: a["AttributeType"] for a in table.attr}
+    parts = [key_part(attributes.get(name), declared.get(name)) for name in names]
     return None if None in parts else (table.name, *parts)
 
 
-def key_part(value: Any) -> tuple[str, Any] | None:
+def key_part(value: Any, declared: str | None) -> tuple[str, Any] | None:
     if not isinstance(value, dict) or len(value) != 1:
         return None
     kind, inner = next(iter(value.items()))
-    if kind not in KEY_TYPES or not isinstance(inner, str | bytes):
+    if kind != declared or kind not in KEY_TYPES or not isinstance(inner, str | bytes):
         return None
     if kind != "N":
         return kind, inner
