@@ -39,6 +39,12 @@ once per process or per service.
   is created (20-60 ms each), used only by ``Sign``, ``Verify`` and ``GetPublicKey``;
   the patch generates it at the first of those. A random key generated later is
   as random as one generated earlier, so no answer can tell.
+- ``BatchWriteItem``'s duplicate check JSON-encodes every whole item of the batch;
+  ``localenv.moto_batch_write`` compares them without encoding (and refuses one key
+  written twice, as DynamoDB does).
+- A JSON body is decoded by the edge and again by moto's request parser;
+  ``localenv.moto_json_body`` lets the parser take the edge's document when its own
+  decoding would give the same value.
 - moto's REST routers (``moto.core.routing``) build a werkzeug ``Map`` of every
   operation of a service on its first request, and werkzeug compiles two URL
   builder functions per rule (``ast`` + ``compile``, ~5 % of a start's CPU). moto
@@ -67,6 +73,8 @@ from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
+
+from localenv import moto_batch_write, moto_json_body
 
 # moto's bound, LimitedSizeDict.__setitem__.
 ITEM_SIZE_BOUND = 405_000
@@ -100,6 +108,8 @@ def apply() -> None:
     )
     defer_kms_key_pairs()
     routing.SmithyRule._compile_builder = lazy_builder  # type: ignore[method-assign,assignment]
+    moto_batch_write.apply()
+    moto_json_body.apply()
 
 
 def item_init(

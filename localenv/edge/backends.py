@@ -3,11 +3,13 @@ HTTP hop), or an external emulator reached over pooled keep-alive HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -23,21 +25,29 @@ class Backend(Protocol):
     def forward(self, raw: RawRequest) -> EdgeResponse: ...
 
 
+@contextlib.contextmanager
+def no_offer(_body: bytes, _document: Any) -> Iterator[None]:
+    yield
+
+
 class MotoBackend:
     """moto's server application, called in-process as a WSGI app (``Dispatcher``)."""
 
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
         self.app: Any = None
+        self.offered: Callable[[bytes, Any], AbstractContextManager[None]] = no_offer
 
     def start(self) -> None:
         from localenv import moto_query_index, moto_speedups  # noqa: PLC0415 - patch moto
         from localenv.moto_dispatch import Dispatcher  # noqa: PLC0415 - loads moto
+        from localenv.moto_json_body import offered  # noqa: PLC0415 - loads moto
 
         moto_query_index.apply()  # a query reads one partition, not the whole table
         moto_speedups.apply()  # per-call costs that change no answer
 
         self.app = Dispatcher()
+        self.offered = offered
 
     def environ(self, raw: RawRequest) -> dict[str, Any]:
         parts = urlsplit(raw.target)
@@ -56,6 +66,9 @@ class MotoBackend:
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
             "wsgi.input": io.BytesIO(raw.body),
+            # The stream holds exactly the body, so werkzeug may read it in one call
+            # rather than through a LimitedStream in 64 KiB chunks (~1 ms per MiB).
+            "wsgi.input_terminated": True,
             "wsgi.errors": sys.stderr,
             "wsgi.multithread": True,
             "wsgi.multiprocess": False,
@@ -67,7 +80,16 @@ class MotoBackend:
                 environ[key] = value
             elif key != "CONTENT_LENGTH":
                 environ[f"HTTP_{key}"] = value
+        if "HTTP_TRANSFER_ENCODING" in environ:  # werkzeug reads a chunked body as
+            del environ["wsgi.input_terminated"]  # empty without it: kept as it was
         return environ
+
+    def offer(self, raw: RawRequest) -> AbstractContextManager[None]:
+        """The edge's reading of a JSON body, offered to moto's parser for this call."""
+        document = raw.decoded_json()
+        if document is None or not document.valid:
+            return contextlib.nullcontext()
+        return self.offered(raw.body, document.value)
 
     def forward(self, raw: RawRequest) -> EdgeResponse:
         answer: dict[str, Any] = {}
@@ -78,11 +100,12 @@ class MotoBackend:
             answer["status"], answer["headers"] = int(status.split(maxsplit=1)[0]), headers
             return lambda _data: None
 
-        chunks: Iterable[bytes] = self.app(self.environ(raw), start_response)
-        try:
-            body = b"".join(chunks)
-        finally:
-            getattr(chunks, "close", lambda: None)()
+        with self.offer(raw):
+            chunks: Iterable[bytes] = self.app(self.environ(raw), start_response)
+            try:
+                body = b"".join(chunks)
+            finally:
+                getattr(chunks, "close", lambda: None)()
         headers = tuple((k, v) for k, v in answer["headers"] if k.lower() not in HOP_BY_HOP)
         return EdgeResponse(answer["status"], headers, body)
 

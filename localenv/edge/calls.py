@@ -24,11 +24,35 @@ CBOR_PATH = re.compile(r"/service/[^/]+/operation/([A-Za-z0-9]+)")
 
 
 @dataclass(frozen=True)
+class JsonDocument:
+    """A body as ``json.loads`` reads it: its value, or not JSON at all."""
+
+    valid: bool
+    value: Any = None
+
+
+@dataclass(frozen=True)
 class RawRequest:
     method: str
     target: str  # path and query, as sent
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    # The body's JSON, decoded at most once (``json_document``) and handed to the
+    # emulator with the call; ``dataclasses.replace`` (another body) starts empty.
+    decoded: dict[str, JsonDocument] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def json_document(self) -> JsonDocument:
+        """The body read as JSON, once per request. Its value is shared by the call's
+        parameters and the emulator's parser: read it, never change it."""
+        if "json" not in self.decoded:
+            self.decoded["json"] = decode_json(self.body)
+        return self.decoded["json"]
+
+    def decoded_json(self) -> JsonDocument | None:
+        """The body's JSON if it was read already, without reading it."""
+        return self.decoded.get("json")
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -56,7 +80,9 @@ class AwsCall:
     signer: Signer | None  # None: unsigned (e.g. Cognito's public JWKS)
     model: ServiceModel | None
     operation: str | None
-    params: dict[str, Any] = field(default_factory=dict)  # request parameters we could read
+    # The request parameters we could read; read-only: a JSON body's document is the
+    # emulator's input too (``RawRequest.json_document``).
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def protocol(self) -> str:
@@ -95,12 +121,16 @@ def form(raw: RawRequest) -> dict[str, str]:
     return {}
 
 
-def json_body(raw: RawRequest) -> dict[str, Any]:
+def decode_json(body: bytes) -> JsonDocument:
     try:
-        parsed = json.loads(raw.body or b"{}")
+        return JsonDocument(True, json.loads(body or b"{}"))
     except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+        return JsonDocument(False)
+
+
+def json_body(raw: RawRequest) -> dict[str, Any]:
+    document = raw.json_document()
+    return document.value if document.valid and isinstance(document.value, dict) else {}
 
 
 def operation_and_params(raw: RawRequest, model: ServiceModel) -> tuple[str | None, dict[str, Any]]:

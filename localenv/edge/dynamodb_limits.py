@@ -7,7 +7,8 @@ https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteIte
 (the messages are DynamoDB's own, as DynamoDB Local, AWS's emulator, answers them).
 What moto already refuses as DynamoDB does (an item over 400 KB, a consistent read on
 a global secondary index, more than 100 keys in a BatchGetItem, duplicate keys in a
-batch) is left to it.
+batch: moto compares whole items, and the harness's patch of it adds DynamoDB's rule,
+one key of one table, ``localenv.moto_batch_write``) is left to it.
 """
 
 from __future__ import annotations
