@@ -27,7 +27,7 @@ from localenv.edge.errors import EdgeResponse
 from localenv.edge.faults import FaultBook, control_routes
 from localenv.edge.in_process import InProcessSender
 from localenv.edge.lambda_invoke import InvokeSlot
-from localenv.edge.server import Interceptor, Observer
+from localenv.edge.server import Edge, Interceptor, Observer
 from localenv.errors import LocalenvError, aws_call_errors
 from localenv.iam.enforcer import Mode
 from localenv.iam.guard import IamGuard
@@ -119,6 +119,7 @@ class LocalStack:
         self.ctx: DeployContext | None = None
         self.started_in = 0.0
         self.runtime_setup: threading.Thread | None = None
+        self.own_edge: Edge | None = None  # the edge the stack's own calls reach, kept
 
     def edge_chain(self) -> tuple[list[Interceptor], list[Observer]]:
         """What every AWS call meets at the edge, built from the stack's parts, in order:
@@ -179,6 +180,7 @@ class LocalStack:
         (self.workspace.directory / interpreters.WARNINGS_FILE).unlink(missing_ok=True)
         self.prepare_runtime()
         self.emulator.start()
+        self.own_edge = self.emulator.edge
         behind = "moto (embedded)" if self.emulator.embedded else self.run.backend_url
         self.progress(f"AWS endpoint: {self.endpoint_url} -> {behind}; IAM {self.iam.mode.value}")
         self.record.write(self.workspace)
@@ -224,8 +226,10 @@ class LocalStack:
         return self.ctx
 
     def handle(self, raw: RawRequest) -> EdgeResponse:
-        """A call through the whole edge (interceptors, emulator, observers), no socket."""
-        edge = self.emulator.edge
+        """A call through the whole edge (interceptors, emulator, observers), no socket.
+        The stack's own threads may still call while it stops (a last metric flush): the
+        edge answers them as its HTTP server answered calls on open connections."""
+        edge = self.emulator.edge or self.own_edge
         if edge is None:
             raise NotStartedError("the AWS endpoint has not started")
         return edge.handle(raw)

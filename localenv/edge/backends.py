@@ -111,7 +111,8 @@ class MotoBackend:
 
 
 class HttpBackend:
-    """An emulator someone else runs: one keep-alive connection per edge thread."""
+    """An emulator someone else runs: one keep-alive connection per calling thread
+    (an edge server thread, or a thread of the stack making its own calls)."""
 
     def __init__(self, endpoint_url: str):
         parts = urlsplit(endpoint_url)

@@ -16,31 +16,23 @@ https://botocore.amazonaws.com/v1/documentation/api/latest/topics/events.html
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.compat import HTTPHeaders
+from urllib3 import HTTPHeaderDict
 
 from localenv.edge.calls import RawRequest
 from localenv.edge.errors import EdgeResponse
+from localenv.edge.server import answer
 
 Handle = Callable[[RawRequest], EdgeResponse]
-log = logging.getLogger(__name__)
-EDGE_ERROR = EdgeResponse(500, (("Content-Type", "text/plain"),), b"edge error")
-
-
-def answer(handle: Handle, raw: RawRequest) -> EdgeResponse:
-    """The edge's answer to ``raw``; a failure is logged and answered 500, as the edge's
-    HTTP server answers it."""
-    try:
-        return handle(raw)
-    except Exception:
-        log.exception("edge: %s %s failed", raw.method, raw.target)
-        return EDGE_ERROR
+# Answers an HTTP client reads no body of: to HEAD, and 1xx, 204 and 304.
+# https://www.rfc-editor.org/rfc/rfc9110#section-6.4.1
+BODILESS_STATUSES = frozenset({204, 304})
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class BodyStream(BytesIO):
@@ -60,16 +52,28 @@ class InProcessSender:
 
     def __call__(self, request: AWSPreparedRequest, **_kwargs: Any) -> AWSResponse:
         response = answer(self.handle, raw_request(request))
-        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
-        body = b"" if request.method == "HEAD" else response.body
-        return AWSResponse(
-            request.url, response.status, HTTPHeaders.from_pairs(headers), BodyStream(body)
-        )
+        # urllib3 joins a repeated header's values with ", ", and botocore reads that.
+        headers = HTTPHeaderDict()
+        for name, value in [*response.headers, ("Content-Length", str(len(response.body)))]:
+            headers.add(name, value)
+        body = b"" if bodiless(request.method, response.status) else response.body
+        return AWSResponse(request.url, response.status, headers, BodyStream(body))  # type: ignore[arg-type]
 
     def attach(self, client: Any) -> Any:
         """``client``, its calls now sent through this sender; returns it."""
         client.meta.events.register("before-send", self)
         return client
+
+
+def bodiless(method: str, status: int) -> bool:
+    return method == "HEAD" or status < 200 or status in BODILESS_STATUSES
+
+
+def host_header(scheme: str, host: str, port: int | None) -> str:
+    """Host as ``http.client`` sends it: urllib3 lowercases the name, a default port is
+    left out, an IPv6 address is bracketed."""
+    name = f"[{host}]" if ":" in host else host
+    return name if port in (None, DEFAULT_PORTS.get(scheme)) else f"{name}:{port}"
 
 
 def raw_request(request: AWSPreparedRequest) -> RawRequest:
@@ -81,7 +85,8 @@ def raw_request(request: AWSPreparedRequest) -> RawRequest:
     body = body_bytes(request.body)
     sent = [(name, text(value)) for name, value in request.headers.items()]
     names = {name.lower() for name, _ in sent}
-    first = [("Host", parts.netloc), ("Accept-Encoding", "identity")]
+    host = host_header(parts.scheme, parts.hostname or "", parts.port)
+    first = [("Host", host), ("Accept-Encoding", "identity")]
     headers = [(name, value) for name, value in first if name.lower() not in names] + sent
     return RawRequest(request.method, target, tuple(headers), body)
 

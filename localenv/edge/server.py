@@ -20,6 +20,7 @@ from localenv.http_servers import ServedHTTPServer
 Interceptor = Callable[[AwsCall], EdgeResponse | None]
 Observer = Callable[[AwsCall, EdgeResponse], None]
 log = logging.getLogger(__name__)
+EDGE_ERROR = EdgeResponse(500, (("Content-Type", "text/plain"),), b"edge error")
 
 
 class EdgeError(LocalenvError):
@@ -82,6 +83,16 @@ class Edge:
         self.stop()
 
 
+def answer(handle: Callable[[RawRequest], EdgeResponse], raw: RawRequest) -> EdgeResponse:
+    """The edge's answer to ``raw``: a failure is logged and answered 500, whether the
+    call came over HTTP or from this process (localenv/edge/in_process.py)."""
+    try:
+        return handle(raw)
+    except Exception:
+        log.exception("edge: %s %s failed", raw.method, raw.target)
+        return EDGE_ERROR
+
+
 class EdgeHttpServer(ServedHTTPServer):
     def __init__(self, address: tuple[str, int], edge: Edge):
         self.edge = edge
@@ -111,11 +122,7 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
 
     def answer(self) -> None:
         raw = RawRequest(self.command, self.path, tuple(self.headers.items()), self.read_body())
-        try:
-            response = self.server.edge.handle(raw)
-        except Exception:
-            log.exception("edge: %s %s failed", self.command, self.path)
-            response = EdgeResponse(500, (("Content-Type", "text/plain"),), b"edge error")
+        response = answer(self.server.edge.handle, raw)
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)

@@ -18,8 +18,9 @@ from tests.e2e.conftest import copy_project
 from tests.template_model import ROOT
 
 
-def new_stack(root: Path, state: Path) -> LocalStack:
-    options = StackOptions(root=root, stack_name="object", api_port=free_port(), state_dir=state)
+def new_stack(root: Path, state: Path, name: str = "object") -> LocalStack:
+    # Embedded moto is this process's: each test's stack has a name of its own.
+    options = StackOptions(root=root, stack_name=name, api_port=free_port(), state_dir=state)
     return LocalStack(options, RunOptions(port=free_port()))
 
 
@@ -38,6 +39,22 @@ def test_start_serves_the_api_and_stop_leaves_nothing(tmp_path: Path) -> None:
     assert not local.workspace.run_file.exists()
     with pytest.raises(requests.ConnectionError):
         requests.get(local.outputs["ApiEndpoint"], timeout=5)
+
+
+def test_the_stack_s_own_calls_reach_its_edge_without_a_socket(tmp_path: Path) -> None:
+    local = new_stack(ROOT, tmp_path, "own-calls")
+    with local:
+        table = local.outputs["TableName"]
+        edge = local.emulator.edge
+        assert edge is not None
+        edge.stop()  # its HTTP server (connections already open would still be served)
+        dynamodb = local.context().client("dynamodb")
+        assert dynamodb.describe_table(TableName=table)["Table"]["TableName"] == table
+        # A client the stack had not made: over HTTP it would need a new connection.
+        assert local.context().client("kinesis").list_streams()["StreamNames"] == []
+    # A thread of the stack still flushing while it stops is answered, as its open
+    # keep-alive connection to the edge's HTTP server was, not refused.
+    assert dynamodb.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
 
 
 def zombie(pid: int) -> bool:

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from localenv.edge.backends import MotoBackend
 from localenv.edge.calls import RawRequest
@@ -67,13 +67,20 @@ def edge() -> Iterator[Edge]:
         yield started
 
 
-def clients(edge: Edge, service: str) -> tuple[Any, Any]:
-    """One client over HTTP to the edge's server, one handing calls to ``edge.handle``."""
+def clients(edge: Edge, service: str, handled: list[RawRequest] | None = None) -> tuple[Any, Any]:
+    """One client over HTTP to the edge's server, one handing calls to ``edge.handle``
+    (each kept in ``handled``, when given)."""
     session: Any = sdk_session()  # client() is overloaded per service name
     config = Config(retries={"max_attempts": 1})
     over_http = session.client(service, endpoint_url=edge.endpoint_url, config=config)
     in_process = session.client(service, endpoint_url=edge.endpoint_url, config=config)
-    return over_http, InProcessSender(edge.handle).attach(in_process)
+
+    def handle(raw: RawRequest) -> EdgeResponse:
+        if handled is not None:
+            handled.append(raw)
+        return edge.handle(raw)
+
+    return over_http, InProcessSender(handle).attach(in_process)
 
 
 def stable(raw: RawRequest) -> tuple[str, str, list[tuple[str, str]], bytes]:
@@ -130,26 +137,68 @@ def test_a_call_meets_the_edge_as_over_http(
 ) -> None:
     if not any(r.target == "/in-process" for r in edge.backend.seen):  # type: ignore[attr-defined]
         setup_calls(edge)
-    over_http, in_process = clients(edge, service)
+    handled: list[RawRequest] = []
+    over_http, in_process = clients(edge, service, handled)
     seen: list[RawRequest] = edge.backend.seen  # type: ignore[attr-defined]
     http_answer = answer_of(call, over_http)
-    by_http = stable(seen[-1])
+    by_http, count = stable(seen[-1]), len(seen)
     in_process_answer = answer_of(call, in_process)
+    assert len(handled) == 1 and len(seen) == count + 1  # in-process, through the edge
     assert stable(seen[-1]) == by_http
     assert in_process_answer == http_answer
 
 
-def test_a_failing_edge_answers_500_as_its_server_does(edge: Edge) -> None:
-    def failing(_raw: RawRequest) -> EdgeResponse:
-        raise RuntimeError("a defect in an interceptor")
+class Answering:
+    """A backend with one answer, or one failure (an exception)."""
 
-    dynamodb = sdk_session().client(
-        "dynamodb", endpoint_url=edge.endpoint_url, config=Config(retries={"max_attempts": 1})
-    )
-    InProcessSender(failing).attach(dynamodb)
-    with pytest.raises(ClientError) as raised:
-        dynamodb.list_tables()
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    def __init__(self, answer: EdgeResponse | Exception):
+        self.answer = answer
+
+    def start(self) -> None:
+        pass
+
+    def forward(self, _raw: RawRequest) -> EdgeResponse:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def both_ways(backend: Answering, service: str, call: Callable[[Any], Any]) -> list[Any]:
+    """What the SDK makes of the backend's answer, over HTTP and in-process: the answer,
+    or the name of the SDK's error."""
+    with Edge("127.0.0.1", 0, backend) as fixed:
+        return [outcome(call, client) for client in clients(fixed, service)]
+
+
+def outcome(call: Callable[[Any], Any], client: Any) -> Any:
+    try:
+        return answer_of(call, client)
+    except BotoCoreError as exc:
+        return type(exc).__name__
+
+
+def test_a_failing_edge_answers_500_as_its_server_does() -> None:
+    failing = Answering(RuntimeError("a defect in an interceptor"))
+    over_http, in_process = both_ways(failing, "dynamodb", lambda c: c.list_tables())
+    assert over_http[1] == 500
+    assert in_process == over_http
+
+
+def test_a_repeated_header_reads_as_over_http() -> None:
+    # urllib3 joins a repeated header's values with ", " and botocore reads the joined value.
+    headers = (("x-amz-meta-k", "1"), ("x-amz-meta-k", "2"), ("ETag", '"a"'), ("ETag", '"b"'))
+    repeated = Answering(EdgeResponse(200, headers, b""))
+    over_http, in_process = both_ways(repeated, "s3", lambda c: c.head_object(Bucket="b", Key="k"))
+    assert over_http[0]["Metadata"] == {"k": "1, 2"}
+    assert in_process == over_http
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_a_bodiless_status_reads_as_over_http(status: int) -> None:
+    body = b"<Error><Code>Unexpected</Code></Error>"
+    answer = Answering(EdgeResponse(status, (("Content-Type", "application/xml"),), body))
+    over_http, in_process = both_ways(answer, "s3", lambda c: c.get_object(Bucket="b", Key="k"))
+    assert in_process == over_http
 
 
 def test_a_deploy_context_routes_each_client_it_makes(edge: Edge) -> None:
@@ -171,6 +220,20 @@ def test_a_deploy_context_routes_each_client_it_makes(edge: Edge) -> None:
     ctx.client("dynamodb").list_tables()
     assert ctx.client("dynamodb") is ctx.client("dynamodb")
     assert handled == ["DynamoDB_20120810.ListTables"]
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://127.0.0.1:4566/", "127.0.0.1:4566"),
+        ("http://LOCALHOST:4566/", "localhost:4566"),
+        ("http://127.0.0.1:80/", "127.0.0.1"),
+        ("https://h:443/", "h"),
+        ("http://[::1]:4566/", "[::1]:4566"),
+    ],
+)
+def test_the_host_header_is_the_one_http_client_sends(url: str, host: str) -> None:
+    assert raw_request(AWSRequest("GET", url).prepare()).header("Host") == host
 
 
 def test_the_request_keeps_headers_botocore_set_itself() -> None:
