@@ -3,6 +3,7 @@ emulator records each state change, and SNS delivers the notifications to a subs
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -318,20 +319,32 @@ def test_emf_lines_become_metrics_and_access_logs_are_written(real_stack: StackP
 
 @pytest.fixture
 def hanging_jwks() -> Iterator[str]:
-    """A JWKS URL that accepts connections and never answers."""
+    """A JWKS URL whose server answers a byte every 0.25 s and never finishes: no socket
+    operation waits past the authorizer's 1 s socket timeout, so only its 2 s fetch
+    deadline would end the fetch, and the function's 1 s timeout comes first."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     held: list[socket.socket] = []
     stop = threading.Event()
 
+    def drip(connection: socket.socket) -> None:
+        answer = b"HTTP/1.1 200 OK\r\n" + b"X-Drip: 1\r\n" * 90
+        for byte in answer:
+            if stop.wait(0.25):
+                return
+            with contextlib.suppress(OSError):
+                connection.sendall(bytes([byte]))
+
     def accept() -> None:
         listener.settimeout(0.2)
         while not stop.is_set():
             try:
-                held.append(listener.accept()[0])
+                connection = listener.accept()[0]
             except OSError:
                 continue
+            held.append(connection)
+            threading.Thread(target=drip, args=(connection,), daemon=True).start()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
