@@ -83,9 +83,12 @@ PADS = st.sampled_from([" ", "\t", "\t ", " \t"])
 BREAKS = st.sampled_from(["\n\n", "\r\n", "\r", "\n \n", "\n\t\n", "\n\n\n"])
 ENDS = st.sampled_from(["\n\n", " ", "\t", " \n", "\t\n", "\r\n", "\r"])
 STARTS = st.sampled_from(["\n", " ", "\t", "\r\n", "\r"])
-# Twice as likely: the bytes the plain check itself must look for (NOT_PLAIN).
-ODD = st.sampled_from([*"\x0b\x0c\x1c\x1d\x1e\x1f\r" * 2, *"\x00\x1b\x7f", "é", "\x85", "\u2028"])
-EDGE_KINDS = ("line starts", "line ends", "breaks", "body start", "body end", "long", "odd")
+# The bytes plain_kept_text must look for itself (NOT_PLAIN); twice as likely in ODD.
+NOT_PLAIN_TEXT = "\x0b\x0c\x1c\x1d\x1e\x1f\r"
+ODD = st.sampled_from([*NOT_PLAIN_TEXT * 2, *"\x00\x1b\x7f", "é", "\x85", "\u2028"])
+# "stripped": one of NOT_PLAIN_TEXT where it would start or end a line.
+EDGE_KINDS = ["line starts", "line ends", "breaks", "body start", "body end", "long"]
+EDGE_KINDS += ["odd", "stripped"]
 
 
 def padded_inside(size: int) -> st.SearchStrategy[str]:
@@ -124,9 +127,11 @@ def edge_bodies(
     for line in lines[1:]:
         text += edge("breaks", BREAKS, "\n") + line
     text += edge("body end", ENDS, draw(st.sampled_from(["", "\n"])), odds=1)
+    ends = [0, len(text), *(n + k for n, c in enumerate(text) if c == "\n" for k in (0, 1))]
     if "odd" in kinds:  # anywhere, or where it would start or end a line
-        ends = [0, len(text), *(n + k for n, c in enumerate(text) if c == "\n" for k in (0, 1))]
         text = splice(text, draw(ODD), draw(st.sampled_from(ends) | st.integers(min_value=0)))
+    if "stripped" in kinds:  # where str.strip would take it off
+        text = splice(text, draw(st.sampled_from(NOT_PLAIN_TEXT)), draw(st.sampled_from(ends)))
     size_limit = draw(st.sampled_from([1 << 20]) | st.integers(1, 300))
     return text.encode("utf-8"), Limits(max_upload_bytes=size_limit, max_line_bytes=limit)
 
