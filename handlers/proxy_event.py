@@ -59,8 +59,41 @@ def body_bytes(event: ProxyEvent) -> bytes:
     if body is None:
         return b""
     if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise Rejection(RejectionKind.BAD_REQUEST, "The body is not valid base64.") from exc
+        return base64_body(body)
     return str(body).encode("utf-8", errors="surrogatepass")
+
+
+def base64_body(body: Any) -> bytes:
+    """``body`` decoded as strict base64 (``base64.b64decode(validate=True)``'s answer).
+
+    The template lists text/plain as a binary media type, so API Gateway hands every
+    upload to the function base64-encoded:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/lambda-proxy-binary-media.html
+    The standard decoder takes ~11 ms for a 4 MiB upload; pybase64's (SIMD) ~0.3 ms.
+    pybase64 decodes only a body in padded form (see :func:`padded_form`), which the
+    standard decoder accepts and decodes to the same bytes; any other body, and any
+    body pybase64 refuses, is left to the standard decoder, whose answer it is.
+    """
+    if isinstance(body, str) and padded_form(body):
+        # Only the processor decodes bodies: the reader's cold start does not import it.
+        import pybase64  # noqa: PLC0415
+
+        try:
+            return pybase64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            pass  # not base64 after all: the standard decoder refuses it below
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise Rejection(RejectionKind.BAD_REQUEST, "The body is not valid base64.") from exc
+
+
+def padded_form(text: str) -> bool:
+    """Whether ``text`` is a multiple of 4 characters long with ``=`` only as its padding:
+    one or two last characters. Of such a text, strict base64 decoding refuses only a
+    character outside the alphabet (so does pybase64's) and drops the bits of the last
+    character that make no whole byte (so does pybase64's)."""
+    tail = text[-2:]
+    return (
+        len(text) % 4 == 0 and text.find("=", 0, len(text) - 2) < 0 and "=" not in tail.rstrip("=")
+    )

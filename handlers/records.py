@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 # DynamoDB's item limit is 400 KB (names + values). Chunks aim at 64 KiB and an
 # item may never exceed ITEM_SIZE_BOUND, "well under" that limit.
@@ -56,7 +57,9 @@ class Chunk:
     def sk(self) -> str:
         return chunk_sk(self.first)
 
-    @property
+    # Counted once (a pass over the text): packing reads it for the next chunk's
+    # first line, and the chunk's item stores it.
+    @cached_property
     def count(self) -> int:
         return self.text.count("\n") + 1
 

@@ -25,7 +25,19 @@ from handlers.problems import Rejection, RejectionKind
 # only for themselves (every byte of a multi-byte sequence is 0x80 or more), so they
 # are looked for in the body's bytes, where a match's position is its byte offset.
 FORBIDDEN_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-FORBIDDEN_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+FORBIDDEN_CONTROLS = tuple(bytes([b]) for b in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+# The ASCII bytes besides LF that the per-line path treats as a line break
+# (str.splitlines: CR, VT, FF, FS, GS, RS) or strips (str.strip: those and US).
+# check_controls refuses all but CR first; plain_kept_text looks for them itself,
+# so that its answer holds for any bytes.
+NOT_PLAIN = tuple(bytes([b]) for b in b"\r\x0b\x0c\x1c\x1d\x1e\x1f")
+# What the per-line path strips or drops that a plain body may still hold: a space or
+# tab, at a line's start or end. Searched only when the body holds that byte at all.
+PADDING = (b" ", b"\t")
+# A regex literal search is 2-3x quicker than bytes.find for a two-byte needle
+# (measured on 4 MiB, CPython 3.11 and 3.12: ~1.5 against ~3.7 ms).
+EMPTY_LINE = re.compile(b"\n\n")
+PADDED_LINE = {pad: (re.compile(b"\n" + pad), re.compile(pad + b"\n")) for pad in PADDING}
 # Line breaks of str.splitlines that are text here: NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR.
 OTHER_BREAKS = ("\x85", "\u2028", "\u2029")
 
@@ -77,21 +89,37 @@ def parse_text(body: bytes, limits: Limits) -> KeptText:
 def plain_kept_text(body: bytes, limits: Limits) -> KeptText | None:
     """The kept text when it is ``body`` itself less one final LF, else None (not sure).
 
-    So it is for ASCII without CR in which no line is empty or starts or ends with
-    a space or tab, and no line can be over the limit: the common CSV or log body.
-    The lines are cut as bytes and never decoded, stripped or joined again.
+    So it is for ASCII without CR (nor any other of ``NOT_PLAIN``) in which no line is
+    empty or starts or ends with a space or tab, and no line can be over the limit:
+    the common CSV or log body.
+    Decided by searches over the bytes (each one pass in C); no line is cut out,
+    decoded, stripped or joined again.
     """
     core = body.removesuffix(b"\n")
-    if not core.isascii() or b"\r" in core:
+    if not core.isascii() or any(map(core.__contains__, NOT_PLAIN)):
+        return None
+    if some_line_empty_or_padded(core):
         return None
     if not lines_surely_within(core, limits.max_line_bytes):
         return None
-    lines = core.split(b"\n")
-    # bytes.strip removes what str.strip removes from ASCII but 0x1C-0x1F, refused
-    # above as controls. all(): no line is empty; strip() changes no line.
-    if not all(lines) or list(map(bytes.strip, lines)) != lines:
-        return None
-    return KeptText(core, len(lines))
+    return KeptText(core, core.count(b"\n") + 1)
+
+
+def some_line_empty_or_padded(core: bytes) -> bool:
+    """Whether a line of ``core`` (LF-separated) is empty or starts or ends with a space
+    or tab: the lines ``str.strip`` and the empty-line rule would change, once no
+    other whitespace is there (``NOT_PLAIN``). An empty ``core`` counts: no line to keep."""
+    if not core or core[0] in b"\n \t" or core[-1] in b"\n \t":
+        return True
+    if EMPTY_LINE.search(core):
+        return True
+    return any(padded_line(core, pad) for pad in PADDING)
+
+
+def padded_line(core: bytes, pad: bytes) -> bool:
+    """Whether a line of ``core`` starts or ends with ``pad``, its first and last aside."""
+    starts, ends = PADDED_LINE[pad]
+    return pad in core and (starts.search(core) is not None or ends.search(core) is not None)
 
 
 def lines_surely_within(data: bytes, limit: int) -> bool:
@@ -179,9 +207,10 @@ def decode_strict(body: bytes) -> str:
 
 
 def check_controls(body: bytes) -> None:
-    # Deleting the forbidden bytes (one pass in C) tells whether there is any; only
-    # then does the slower regex find the first one.
-    if len(body.translate(None, FORBIDDEN_CONTROL_BYTES)) == len(body):
+    # One search per forbidden byte (27 memchr-speed passes in C, ~1.3 ms for 4 MiB
+    # against ~2.5 ms for one bytes.translate) tells whether there is any; only then
+    # does the slower regex find the first one.
+    if not any(map(body.__contains__, FORBIDDEN_CONTROLS)):
         return
     found = FORBIDDEN_CONTROL.search(body)
     assert found is not None

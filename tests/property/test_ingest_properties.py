@@ -1,6 +1,6 @@
 """Hypothesis properties of the ingest fast paths and of the two write orders (issue 13).
 
-The fast paths (lines split and filtered in C, controls found by a byte translate,
+The fast paths (lines split and filtered in C, controls found by byte searches,
 chunks cut from one encoded join) are checked against the straightforward
 implementation they replaced, kept here as the reference: same kept lines, same
 rejection (kind and detail), same chunks. The two write orders (one put for a

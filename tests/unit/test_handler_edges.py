@@ -100,6 +100,37 @@ def test_body_that_is_not_strict_base64_is_a_bad_request(body: str) -> None:
     assert "base64" in caught.value.detail
 
 
+@pytest.mark.parametrize(
+    ("text", "padded"),
+    [
+        ("", True),
+        ("aGk=", True),
+        ("aA==", True),
+        ("aGkh", True),
+        ("aG k", True),  # not base64, but in padded form: pybase64 refuses it
+        ("aGk", False),  # not a multiple of 4
+        ("aG=k", False),  # padding before data
+        ("a===", False),  # three pads
+        ("=aGk", False),  # leading padding
+        ("aA==aA==", False),  # padding inside
+    ],
+)
+def test_padded_form_is_padding_only_at_the_end_of_a_multiple_of_4(text: str, padded: bool) -> None:
+    assert proxy_event.padded_form(text) is padded
+
+
+@pytest.mark.parametrize("body", ["aGk*", "aG k", "aG\u00e9="])
+def test_a_body_in_padded_form_that_is_not_base64_is_still_a_bad_request(body: str) -> None:
+    with pytest.raises(Rejection) as caught:
+        proxy_event.body_bytes({"body": body, "isBase64Encoded": True})
+    assert caught.value.detail == "The body is not valid base64."
+
+
+def test_bits_past_the_last_whole_byte_are_dropped_as_the_standard_decoder_does() -> None:
+    assert base64.b64decode("aR==", validate=True) == b"i"  # "aQ==" without the stray bit
+    assert proxy_event.body_bytes({"body": "aR==", "isBase64Encoded": True}) == b"i"
+
+
 def test_problem_response_is_rfc_9457_with_the_request_id() -> None:
     rejection = Rejection(RejectionKind.NOT_FOUND, "No upload 'x' of yours.")
     response = problem_response(rejection, "rid-1")

@@ -96,12 +96,29 @@ def test_surrogates_overlongs_and_out_of_range_are_invalid(body: bytes) -> None:
     assert rejection(body).kind is RejectionKind.INVALID_TEXT
 
 
-@pytest.mark.parametrize("control", ["\x00", "\x01", "\x0b", "\x0c", "\x1b", "\x1c", "\x1f"])
+C0_REFUSED = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"]
+
+
+@pytest.mark.parametrize("control", C0_REFUSED)
 def test_c0_controls_are_422_with_their_offset(control: str) -> None:
     found = rejection(f"é\n{control}".encode())
     assert found.kind is RejectionKind.INVALID_TEXT
     assert f"U+{ord(control):04X}" in found.detail
     assert "byte offset 3" in found.detail
+
+
+@pytest.mark.parametrize("control", C0_REFUSED)
+def test_a_c0_control_anywhere_in_a_plain_body_is_refused(control: str) -> None:
+    with pytest.raises(Rejection) as caught:
+        parse_text(b"id,value\n1,a\n2,b" + control.encode() + b"c\n3,d\n", Limits())
+    assert caught.value.detail == (
+        f"Control character U+{ord(control):04X} at byte offset 16; "
+        "only tab, CR and LF are allowed."
+    )
+
+
+def test_tab_cr_and_lf_are_not_refused() -> None:
+    assert parse_lines(b"a\tb\rc\nd", LIMITS) == ["a\tb", "c", "d"]
 
 
 def test_control_offset_counts_the_dropped_bom() -> None:
@@ -185,6 +202,12 @@ def test_a_csv_body_is_its_own_kept_text_less_the_final_lf() -> None:
         b"a\t",  # at its end
         b"a\r\nb",  # CR
         b"a\n\n",  # two final line breaks
+        b"\na",  # a first line break: an empty first line
+        b"a\n\tb\nc",  # a tab at an inner line's start
+        b"a\t\nb",  # ... at its end
+        b"a\n b\nc",  # a space at an inner line's start
+        b"x y\nz\t\nw",  # spaces inside lines, and a tab at a line's end
+        b"x\ty\n z",  # tabs inside lines, and a space at a line's start
         b"\n",  # nothing kept
         b"caf\xc3\xa9",  # not ASCII
         b"\xef\xbb\xbfa",  # a BOM
@@ -192,6 +215,21 @@ def test_a_csv_body_is_its_own_kept_text_less_the_final_lf() -> None:
 )
 def test_bodies_whose_kept_text_differs_take_the_per_line_path(body: bytes) -> None:
     assert plain_kept_text(body, Limits()) is None
+
+
+@pytest.mark.parametrize("byte", [b"\r", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f"])
+@pytest.mark.parametrize("where", ["a{}\nb", "a\n{}b", "a{}b"])
+def test_a_byte_the_per_line_path_splits_at_or_strips_is_never_plain(
+    byte: bytes, where: str
+) -> None:
+    """Not even without the control check, which refuses all of them but CR first."""
+    body = where.format(byte.decode()).encode()
+    assert plain_kept_text(body, Limits()) is None
+
+
+def test_spaces_and_tabs_inside_lines_keep_a_body_plain() -> None:
+    body = b"a b\tc\nd\te f\n"
+    assert plain_kept_text(body, Limits()) == KeptText(b"a b\tc\nd\te f", 2)
 
 
 def test_a_line_that_could_be_over_the_limit_takes_the_per_line_path() -> None:
