@@ -307,8 +307,10 @@ class Environment:
                 self.collect()
                 return Outcome(OutcomeKind.CRASH, error=EXIT_ERROR)
             if time.monotonic() - begun >= timeout:
-                self.kill()
-                return Outcome(OutcomeKind.TIMEOUT, duration_ms=self.config.timeout * 1000)
+                break
+        if not invocation.answered_by(begun + timeout):
+            self.kill()
+            return Outcome(OutcomeKind.TIMEOUT, duration_ms=self.config.timeout * 1000)
         elapsed = (time.monotonic() - begun) * 1000
         if invocation.error is not None:
             return Outcome(OutcomeKind.FUNCTION_ERROR, error=invocation.error, duration_ms=elapsed)

@@ -9,9 +9,11 @@ has its own Runtime API endpoint.
 from __future__ import annotations
 
 import json
+import math
 import queue
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -42,6 +44,14 @@ class Invocation:
     response: bytes | None = None
     error: dict[str, Any] | None = None
     error_type: str = ""
+    answered_at: float = math.inf  # time.monotonic() when the runtime posted the outcome
+
+    def answered_by(self, deadline: float) -> bool:
+        """Whether the outcome was posted before ``deadline`` (monotonic seconds). Lambda
+        stops a function at its timeout: an answer posted later is a timeout, even when
+        the caller's wait notices it first.
+        https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html"""
+        return self.answered_at < deadline
 
 
 class RuntimeApiServer(ServedHTTPServer):
@@ -137,6 +147,7 @@ class RuntimeApiHandler(BaseHTTPRequestHandler):
         else:
             self.reply(404)
             return
+        invocation.answered_at = time.monotonic()
         self.server.current = None
         self.reply(202)
         invocation.done.set()
