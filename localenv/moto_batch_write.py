@@ -15,7 +15,8 @@ included ("You try to perform multiple operations on the same item in the same
 BatchWriteItem request", "at least two items with identical hash and range keys",
 https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html),
 with the same message. Keys are compared as moto stores them (``DynamoType``: the
-number 1 is the number 1.0); the same key in two tables is no duplicate.
+number 1 is the number 1.0); the same key, or the same whole item, in two tables is
+no duplicate (moto refused equal whole items in two tables; DynamoDB writes both).
 
 Written so it can be offered upstream as it stands: ``DynamoHandler.batch_write_item``
 with its duplicate check replaced.
@@ -97,11 +98,12 @@ def write_requests(
 
 
 def has_duplicates(puts: list[Request], deletes: list[Request]) -> bool:
-    """moto's refusal (equal items among the puts, equal keys among the deletes) or
-    DynamoDB's (one primary key of one table in two requests)."""
+    """moto's refusal within one table (equal items among its puts, equal keys among
+    its deletes) or DynamoDB's (one primary key of one table in two requests). moto
+    compared across tables too; DynamoDB writes equal items into two tables."""
     return (
-        any_equal([json_form(item) for _, _, item in deletes])
-        or any_equal([json_form(item) for _, _, item in puts])
+        any_equal([(name, json_form(item)) for name, _, item in deletes])
+        or any_equal([(name, json_form(item)) for name, _, item in puts])
         or any_equal([k for k in (primary_key(t, i) for _, t, i in puts + deletes) if k])
     )
 
