@@ -47,13 +47,19 @@ class ServedHTTPServer(NoDelayHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
         super().__init__(address, handler, bind_and_activate=False)
         self.thread: threading.Thread | None = None
+        self.listening = False
 
     @property
     def port(self) -> int:
         return int(self.server_address[1])
 
+    def listen(self) -> None:
+        super().listen()
+        self.listening = True
+
     def start(self) -> None:
-        self.listen()  # connections queue from here on, before the loop runs
+        if not self.listening:  # a server may bind its port early (listen) and serve later
+            self.listen()  # connections queue from here on, before the loop runs
         self.thread = threading.Thread(
             target=self.serve_forever, args=(POLL_SECONDS,), daemon=True, name=type(self).__name__
         )

@@ -300,6 +300,18 @@ class LocalApi:
         )
         self.watcher.start()
 
+    def reserve_port(self) -> None:
+        """Bind the API's port now, serve it in ``start()``: the runtime's servers bind
+        ports the system picks, and one of them could be the API's while it is free."""
+        self.server = GatewayHttpServer(self.host, self.port, self.handle)
+        self.server.listen()
+
+    def release_port(self) -> None:
+        """Close a port ``reserve_port`` bound, when the API never started."""
+        if self.server is not None and not self.started:
+            self.server.stop()
+            self.server = None
+
     def start(self, ctx: DeployContext, emulator_id: str, alarm_interval: float = 60.0) -> None:
         self.context, self.emulator_id = ctx, emulator_id
         self.parts = self.build_observers(ctx)
@@ -308,7 +320,8 @@ class LocalApi:
         self.runtime.start()
         self.load()
         self.observers.lambda_invoke.start()
-        self.server = GatewayHttpServer(self.host, self.port, self.handle)
+        if self.server is None:
+            self.server = GatewayHttpServer(self.host, self.port, self.handle)
         self.server.start()
         self.control.start()
         self.schedule.start(alarm_interval)

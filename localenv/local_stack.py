@@ -177,6 +177,7 @@ class LocalStack:
         return self
 
     def start_parts(self) -> None:
+        self.api.reserve_port()
         (self.workspace.directory / interpreters.WARNINGS_FILE).unlink(missing_ok=True)
         self.prepare_runtime()
         self.emulator.start()
@@ -257,6 +258,7 @@ class LocalStack:
         if self.api.started:
             self.api.stop()
             self.iam.save(self.workspace.iam_report_file)
+        self.api.release_port()
         self.emulator.stop()
         if self.record_is_ours():
             self.workspace.run_file.unlink(missing_ok=True)
