@@ -230,10 +230,9 @@ class LocalStack:
         """A call through the whole edge (interceptors, emulator, observers), no socket.
         The stack's own threads may still call while it stops (a last metric flush): the
         edge answers them as its HTTP server answered calls on open connections."""
-        edge = self.emulator.edge or self.own_edge
-        if edge is None:
+        if self.own_edge is None:
             raise NotStartedError("the AWS endpoint has not started")
-        return edge.handle(raw)
+        return self.own_edge.handle(raw)
 
     def deploy(self) -> DeployResult:
         """Build and deploy (or update) the template into the emulator."""

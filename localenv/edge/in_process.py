@@ -92,23 +92,13 @@ def raw_request(request: AWSPreparedRequest) -> RawRequest:
 
 
 def body_bytes(body: Any) -> bytes:
-    if body is None:
-        return b""
+    """The body as ``http.client`` sends botocore's: a file-like one read whole, text as
+    UTF-8. Anything else botocore never sends fails here, loudly."""
+    if hasattr(body, "read"):
+        body = body.read()
     if isinstance(body, str):
         return body.encode("utf-8")
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body)
-    return b"".join(chunks(body))
-
-
-def chunks(body: Any) -> Iterator[bytes]:
-    """A file-like body read whole, or an iterable one joined (as ``http.client`` sends)."""
-    if hasattr(body, "read"):
-        data = body.read()
-        yield data.encode("utf-8") if isinstance(data, str) else data
-        return
-    for chunk in body:
-        yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+    return bytes(body or b"")
 
 
 def text(value: str | bytes) -> str:
