@@ -10,7 +10,6 @@ to the observer (metrics, access logs).
 from __future__ import annotations
 
 import base64
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -168,7 +167,7 @@ class Gateway:
         assert method.function is not None
         if method.misconfiguration:
             raise GatewayFailure(GatewayError.INTEGRATION_FAILURE, reason=method.misconfiguration)
-        payload = json.dumps(events.proxy_event(ctx, authorizer)).encode()
+        payload = events.proxy_payload(ctx, authorizer)
         if len(payload) > PAYLOAD_LIMIT_BYTES:
             # Lambda refuses an event over 6 MB; API Gateway answers 500.
             raise GatewayFailure(GatewayError.INTEGRATION_FAILURE)
