@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from localenv.edge.errors import EdgeResponse
 from localenv.edge.lambda_invoke import LambdaInvoke
 from localenv.errors import LocalenvError
 from localenv.gateway import api_model, deployments, permissions
-from localenv.gateway.core import Gateway
+from localenv.gateway.core import Gateway, unobserved
 from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.requests import Request, Response
 from localenv.gateway.trace import Trace
@@ -240,15 +241,13 @@ class LocalApi:
             ]
         }
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> tuple[Response, Callable[[], None]]:
+        """The gateway's response, and what it does once the response is sent."""
         gateway = self.gateway
         if gateway is None:
-            return Response(
-                503,
-                [("Content-Type", "application/json")],
-                b'{"message":"the local API is starting"}',
-            )
-        return gateway.handle(request)
+            starting = b'{"message":"the local API is starting"}'
+            return Response(503, [("Content-Type", "application/json")], starting), unobserved
+        return gateway.answer(request)
 
     def load(self) -> None:
         """(Re)read functions and the API from the emulator; recycle changed environments.

@@ -62,6 +62,14 @@ class Gateway:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="integration")
 
     def handle(self, request: Request) -> Response:
+        response, observe = self.answer(request)
+        observe()
+        return response
+
+    def answer(self, request: Request) -> tuple[Response, Callable[[], None]]:
+        """The response, and the request's observation (its metrics and access log line)
+        to make once the response is sent: API Gateway writes those after it answers, and
+        the client waits for neither."""
         ids = RequestIds(str(uuid.uuid4()), apigw_id(), self.clock())
         started, notes = time.perf_counter(), TraceNotes()
         trace_id = inbound.trace_id(request, ids.time)
@@ -78,12 +86,12 @@ class Gateway:
             ("x-amz-apigw-id", ids.extended_request_id),
             ("X-Amzn-Trace-Id", trace_id),
         ]
-        if self.observer is not None:
-            latency = (time.perf_counter() - started) * 1000
-            model = self.model
-            api = (model.api_id, model.name, model.stage)
-            self.observer(freeze(ids, request, response, notes, latency, api))
-        return response
+        observer = self.observer
+        if observer is None:
+            return response, unobserved
+        latency = (time.perf_counter() - started) * 1000
+        api = (self.model.api_id, self.model.name, self.model.stage)
+        return response, lambda: observer(freeze(ids, request, response, notes, latency, api))
 
     def dispatch(
         self, request: Request, ids: RequestIds, notes: TraceNotes, trace_id: str
@@ -225,6 +233,10 @@ class Gateway:
 
     def stop(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def unobserved() -> None:
+    """The observation of a gateway nobody observes."""
 
 
 def elapsed_ms(started: float) -> float:

@@ -1,4 +1,5 @@
-"""The gateway on a socket: a thin HTTP/1.1 wrapper around ``Gateway.handle``.
+"""The gateway on a socket: a thin HTTP/1.1 wrapper around ``Gateway.answer``; the
+request's observation (metrics, the access log line) runs once the response is sent.
 
 http.server keeps header names exactly as the client sent them (ASGI servers
 lowercase them), and API Gateway passes the client's case through to the
@@ -22,7 +23,8 @@ from localenv.gateway.core import MAX_REQUEST_BYTES
 from localenv.gateway.requests import Request, Response
 from localenv.http_servers import ServedHTTPServer
 
-Handle = Callable[[Request], Response]
+# The response, and what to do once it is sent (the request's metrics and access log).
+Handle = Callable[[Request], tuple[Response, Callable[[], None]]]
 DRAIN_CHUNK_BYTES = 1024 * 1024
 
 
@@ -102,7 +104,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             server_port=self.server.server_port,
             scheme="http",
         )
-        response = self.server.handle_request_object(request)
+        response, after = self.server.handle_request_object(request)
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
@@ -112,3 +114,4 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+        after()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from localenv.gateway.api_model import ApiModel, Method
 from localenv.gateway.core import Gateway
 from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.permissions import InvokePermissions
+from localenv.gateway.trace import Trace
 from localenv.runtime.environment import Outcome, OutcomeKind
 
 GRANT = {
@@ -29,10 +32,9 @@ def ok(function: str, payload: bytes) -> Outcome:
     return Outcome(OutcomeKind.OK, payload=json.dumps({"statusCode": 200, "body": "ok"}).encode())
 
 
-@pytest.fixture
-def base() -> Iterator[str]:
+def api_model() -> ApiModel:
     method = Method("GET", "r1", "/things", "NONE", None, "AWS_PROXY", "fn", 29_000)
-    model = ApiModel(
+    return ApiModel(
         "api1",
         "api",
         "prod",
@@ -43,12 +45,42 @@ def base() -> Iterator[str]:
         None,
         permissions=InvokePermissions({"fn": (GRANT,)}),
     )
-    gateway = Gateway(model, ok)
-    server = GatewayHttpServer("127.0.0.1", 0, gateway.handle)
+
+
+@pytest.fixture
+def base() -> Iterator[str]:
+    gateway = Gateway(api_model(), ok)
+    server = GatewayHttpServer("127.0.0.1", 0, gateway.answer)
     server.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
+        server.stop()
+        gateway.stop()
+
+
+def test_the_client_has_its_response_before_the_request_is_observed() -> None:
+    """Metrics and the access log line are written after the response is sent: an
+    observer that waits holds the client up for nothing."""
+    released, observed = threading.Event(), []
+
+    def observer(trace: Trace) -> None:
+        released.wait(20)
+        observed.append(trace.status)
+
+    gateway = Gateway(api_model(), ok, observer=observer)
+    server = GatewayHttpServer("127.0.0.1", 0, gateway.answer)
+    server.start()
+    try:
+        response = requests.get(f"http://127.0.0.1:{server.server_port}/prod/things", timeout=5)
+        assert (response.status_code, response.text, observed) == (200, "ok", [])
+        released.set()
+        deadline = time.monotonic() + 10
+        while not observed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert observed == [200]
+    finally:
+        released.set()
         server.stop()
         gateway.stop()
 

@@ -123,7 +123,7 @@ def gateway(_tmp: Path) -> Gateway:
     return Gateway(model, no_invoke)
 
 
-def unanswered(_request: Request) -> Response:
+def unanswered(_request: Request) -> tuple[Response, Callable[[], None]]:
     raise AssertionError("a constructor handled a request")
 
 
