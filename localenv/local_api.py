@@ -30,6 +30,7 @@ from localenv.observe.metrics import MetricPublisher, MetricStore
 from localenv.observe.notifications import Notifier
 from localenv.resources.base import DeployContext
 from localenv.runtime import debugger, interpreters, sandbox
+from localenv.runtime.embedded_logs import EmbeddedLogs
 from localenv.runtime.environment import Outcome
 from localenv.runtime.functions import load_functions
 from localenv.runtime.log_shipper import LogShipper
@@ -89,6 +90,9 @@ class LocalApi:
         self.snapshots = deployments.SnapshotStore.of_stack(workspace.directory)
         self.served = ("", "")
         self.watcher: deployments.DeploymentWatcher | None = None
+        # API Gateway writes seen at the edge: the watcher reads the emulator after one.
+        self.api_writes = deployments.ApiWrites()
+        self.embedded = False  # moto runs in this process (every call crosses the edge)
         self.server: GatewayHttpServer | None = None
         self.control = ControlServer(
             {
@@ -119,8 +123,11 @@ class LocalApi:
             raise NotStartedError("the local API has not started")
         return self.parts
 
-    def build_observers(self, ctx: DeployContext) -> Observers:
+    def build_observers(self, ctx: DeployContext, embedded: bool) -> Observers:
         cloudwatch = ctx.client("cloudwatch")
+        # Lambda delivers function logs itself, not as the account's calls: with moto in
+        # this process, straight into its logs backend (localenv/runtime/embedded_logs.py).
+        logs = EmbeddedLogs(ctx.account_id, ctx.region) if embedded else ctx.client("logs")
         alarms = AlarmEngine(
             cloudwatch,
             self.store,
@@ -134,7 +141,7 @@ class LocalApi:
             self.cloudwatch_lock,
         )
         return Observers(
-            LogShipper(ctx.client("logs")),
+            LogShipper(logs),
             MetricPublisher(self.store, cloudwatch, self.clock, self.cloudwatch_lock),
             alarms,
             CloudWatchApi(self.store, alarms.history, self.clock),
@@ -295,7 +302,11 @@ class LocalApi:
         if watcher is not None:
             watcher.stop()
         self.watcher = deployments.DeploymentWatcher(
-            self.ctx.client("apigateway"), self.snapshots, *self.served, self.load_gateway
+            self.ctx.client("apigateway"),
+            self.snapshots,
+            *self.served,
+            self.load_gateway,
+            self.api_writes if self.embedded else None,
         )
         self.watcher.start()
 
@@ -311,9 +322,15 @@ class LocalApi:
             self.server.stop()
             self.server = None
 
-    def start(self, ctx: DeployContext, emulator_id: str, alarm_interval: float = 60.0) -> None:
-        self.context, self.emulator_id = ctx, emulator_id
-        self.parts = self.build_observers(ctx)
+    def start(
+        self,
+        ctx: DeployContext,
+        emulator_id: str,
+        alarm_interval: float = 60.0,
+        embedded: bool = False,  # moto runs in this process
+    ) -> None:
+        self.context, self.emulator_id, self.embedded = ctx, emulator_id, embedded
+        self.parts = self.build_observers(ctx, embedded)
         self.parts.logs.start()
         self.parts.metrics.start()
         self.runtime.start()

@@ -133,7 +133,7 @@ class LocalStack:
             self.api.answer_cloudwatch,
             EmulatorRepairs(self.forward),
         ]
-        observers: list[Observer] = []
+        observers: list[Observer] = [self.api.api_writes]
         return interceptors, observers
 
     def forward(self, raw: RawRequest) -> EdgeResponse:
@@ -187,7 +187,12 @@ class LocalStack:
         self.record.write(self.workspace)
         self.deploy()
         self.runtime_prepared()
-        self.api.start(self.context(), self.emulator.emulator_id, self.run.alarm_interval)
+        self.api.start(
+            self.context(),
+            self.emulator.emulator_id,
+            self.run.alarm_interval,
+            embedded=self.emulator.embedded,
+        )
         self.invoke_slot.target = self.api.observers.lambda_invoke
         self.record.status = RunStatus.READY
         self.record.api_url = str(self.outputs.get("ApiEndpoint", ""))

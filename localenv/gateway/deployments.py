@@ -10,8 +10,11 @@ methods with their integrations, authorizers, binary media types, gateway
 responses, the resource policy) when a deployment is created, in the stack's state directory, so a
 restart serves the same deployment. The deployer captures the deployments it
 creates; deployments created by anyone else are found by ``DeploymentWatcher``
-(one ``GetDeployments`` a second), the one place to replace once an AWS-facing
-edge sees ``CreateDeployment`` itself.
+(``GetDeployments`` and ``GetStage`` once a second at most). With moto in the
+stack's process every call reaches it through the stack's edge, which tells the
+watcher (``ApiWrites``) when an API Gateway call that may change something was
+answered; the watcher reads the emulator only then. An emulator someone else runs
+may be changed by calls that bypass the edge: that one is read every second.
 """
 
 from __future__ import annotations
@@ -138,6 +141,31 @@ def drift(apigateway: Any, store: SnapshotStore, api_id: str, stage: str) -> Dri
     return Drift(stage, deployment_id, count) if count else None
 
 
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ApiWrites:
+    """An edge observer: whether an API Gateway call other than a read was answered since
+    the watcher last asked (at the start, it asks once whatever happened before)."""
+
+    def __init__(self) -> None:
+        self.seen = threading.Event()
+        self.seen.set()
+
+    def __call__(self, call: Any, _response: Any) -> None:
+        signer = call.signer
+        if signer is not None and signer.service == "apigateway" and call.raw.method not in READS:
+            self.seen.set()
+
+    def take(self) -> bool:
+        """Whether one was answered. Cleared before the caller reads the emulator, so a
+        change made while it reads is seen on its next look."""
+        if not self.seen.is_set():
+            return False
+        self.seen.clear()
+        return True
+
+
 class DeploymentWatcher:
     """Captures deployments created outside the deployer; calls ``on_change`` when the
     stage points at another deployment."""
@@ -149,8 +177,10 @@ class DeploymentWatcher:
         api_id: str,
         stage: str,
         on_change: Callable[[], None],
+        writes: ApiWrites | None = None,  # None: every call may bypass the edge, read always
     ):
         self.apigateway = apigateway
+        self.writes = writes
         self.store = store
         self.api_id = api_id
         self.stage = stage
@@ -180,6 +210,8 @@ class DeploymentWatcher:
 
     def run(self) -> None:
         while not self.stopping.wait(WATCH_INTERVAL_SECONDS):
+            if self.writes is not None and not self.writes.take():
+                continue
             try:
                 self.poll()
             except Exception as exc:  # keep watching; say what failed

@@ -11,10 +11,12 @@ import pytest
 from moto import mock_aws
 
 from localenv.runtime import log_shipper
+from localenv.runtime.embedded_logs import EmbeddedLogs
 from localenv.runtime.log_shipper import LogShipper, batches
 
 GROUP = "/aws/apigateway/access"
 STREAM = "localenv-access"
+ACCOUNT = "123456789012"  # moto's default account, the one mock_aws serves
 
 
 @pytest.fixture
@@ -106,3 +108,47 @@ def test_batches_span_at_most_24_hours() -> None:
     day = log_shipper.MAX_SPAN_MS
     split = batches([(0, "a"), (day, "b"), (day + 1, "c")])
     assert [[e["message"] for e in b] for b in split] == [["a", "b"], ["c"]]
+
+
+def everything(client: Any, group: str, stream: str) -> dict[str, Any]:
+    """What a reader sees of a stream: its events, and the group's and stream's fields."""
+    events = client.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
+    streams = client.describe_log_streams(logGroupName=group)["logStreams"]
+    groups = client.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    return {
+        "events": [(e["timestamp"], e["message"]) for e in events["events"]],
+        "streams": [s["logStreamName"] for s in streams],
+        "stored_bytes": [g.get("storedBytes") for g in groups],
+    }
+
+
+def test_the_embedded_emulator_stores_what_the_sdk_calls_store(logs: Any) -> None:
+    """A shipper writing into moto's backend in-process leaves what one making SDK calls
+    leaves: the same group, stream and events, with an event over 14 days old dropped
+    by moto either way, and a stream created once for two shipments."""
+    base = now_ms()
+    fortnight = 15 * 24 * 3600 * 1000
+    lines = [(base + 5, "b"), (base - fortnight, "too old"), (base, "a"), (base + 9, "é\tc")]
+    seen = {}
+    for group, client in (("/sdk", logs), ("/embedded", EmbeddedLogs(ACCOUNT, "us-east-1"))):
+        shipper = LogShipper(client)
+        shipper.ship(group, STREAM, lines[:2])
+        shipper.ship(group, STREAM, lines[2:])
+        seen[group] = everything(logs, group, STREAM)
+    assert seen["/embedded"] == seen["/sdk"]
+    assert seen["/sdk"]["events"] == [(base, "a"), (base + 5, "b"), (base + 9, "é\tc")]
+
+
+def test_the_embedded_emulator_refuses_what_the_sdk_call_is_refused(logs: Any) -> None:
+    """Events out of order in one call are refused whole, as PutLogEvents refuses them."""
+    embedded = EmbeddedLogs(ACCOUNT, "us-east-1")
+    embedded.create_log_group(logGroupName="/g")
+    embedded.create_log_stream(logGroupName="/g", logStreamName="s")
+    with pytest.raises(Exception, match="chronological order"):
+        embedded.put_log_events(
+            logGroupName="/g",
+            logStreamName="s",
+            logEvents=[{"timestamp": now_ms(), "message": "b"}, {"timestamp": 1, "message": "a"}],
+        )
+    with pytest.raises(embedded.exceptions.ResourceAlreadyExistsException):
+        embedded.create_log_stream(logGroupName="/g", logStreamName="s")
