@@ -2,8 +2,9 @@
 its hops timed, a client in another process sends paced uploads, and each upload's
 time is split into who spent it.
 
-- client: ``requests`` writing the request and reading the answer, and the kernel
-  between the two processes;
+- client: ``requests`` writing the request and reading the answer, the kernel
+  between the two processes, and the gateway reading the request line and writing
+  its answer;
 - gateway: the API's HTTP server, routing, the cached authorizer, the invoke
   permission, the proxy event, the proxy response (localenv/gateway);
 - runtime: the hand-off to the worker and back, the Lambda Runtime API, the
@@ -81,14 +82,14 @@ class Hops:
     def install(self) -> None:
         from localenv.edge.backends import MotoBackend  # noqa: PLC0415
         from localenv.edge.server import EdgeRequestHandler  # noqa: PLC0415
-        from localenv.gateway.core import Gateway  # noqa: PLC0415
+        from localenv.gateway.http_server import GatewayRequestHandler  # noqa: PLC0415
         from localenv.local_api import LocalApi  # noqa: PLC0415
         from localenv.runtime.runtime_api import RuntimeApiHandler  # noqa: PLC0415
 
         parse = BaseHTTPRequestHandler.parse_request
 
         def parse_request(handler: BaseHTTPRequestHandler) -> bool:
-            self.mark(f"{type(handler).__name__}.arrive")
+            self.mark(self.arrival(handler))
             return parse(handler)
 
         BaseHTTPRequestHandler.parse_request = parse_request  # type: ignore[method-assign,assignment]
@@ -102,17 +103,24 @@ class Hops:
 
         RuntimeApiHandler.reply = replied  # type: ignore[method-assign,assignment]
         self.undo.append(lambda: setattr(RuntimeApiHandler, "reply", reply))
-        self.around(Gateway, "answer", lambda *_: "answer")
+        self.around(GatewayRequestHandler, "send", lambda *_: "sent")
         self.around(LocalApi, "invoke", lambda _api, function, *_: f"invoke:{function}")
-        # The edge's HTTP calls only (the functions'): the stack's own calls (log
-        # shipping, metrics) reach the edge in-process, in the background.
+        # The edge's HTTP calls only (the functions'), from their request line on: the
+        # stack's own calls (log shipping, metrics) reach it in-process, in the background.
         for verb in ("do_GET", "do_POST", "do_PUT", "do_DELETE", "do_HEAD", "do_PATCH"):
-            self.around(EdgeRequestHandler, verb, self.over_http)
+            self.around(EdgeRequestHandler, verb, lambda *_: "edge-call")
         self.around(MotoBackend, "forward", self.moto_label)
 
-    def over_http(self, *_: Any) -> str:
-        self.http.inside = True
-        return "edge"
+    def arrival(self, handler: BaseHTTPRequestHandler) -> str:
+        """The label of a request line read: the edge's calls open an "edge" interval, the
+        worker's POST of its outcome is told from its GET of the next event."""
+        kind = type(handler).__name__
+        if kind == "EdgeRequestHandler":
+            self.http.inside = True
+            return "edge.in"
+        if kind == "RuntimeApiHandler" and getattr(handler, "raw_requestline", b"")[:4] == b"POST":
+            return "runtime.post"
+        return f"{kind}.arrive"
 
     def moto_label(self, _backend: Any, raw: Any) -> str:
         return f"moto:{target(raw)}" if getattr(self.http, "inside", False) else "in-process"
@@ -163,15 +171,22 @@ def intervals(events: list[Event], prefix: str, start: int, end: int) -> list[tu
     return spans
 
 
+def edge_intervals(events: list[Event], start: int, end: int) -> list[tuple[int, int]]:
+    """Each HTTP call at the edge, from its request line read to its answer written."""
+    marks = [(t, lab) for t, lab in events if lab in ("edge.in", "edge-call.out")]
+    renamed = [(t, "edge.in" if lab == "edge.in" else "edge.out") for t, lab in marks]
+    return intervals(renamed, "edge", start, end)
+
+
 def split(events: list[Event], sent: int, received: int, function: str) -> dict[str, float]:
     """One upload's time, in ms per segment (they add up to the client's round trip)."""
     arrive = first(events, "GatewayRequestHandler.arrive", sent)
     invoked = first(events, f"invoke:{function}.in", arrive)
     handed = first(events, "next.sent", invoked)
     returned = first(events, f"invoke:{function}.out", handed)
-    answered = first(events, "answer.out", returned)
-    posted = last(events, "RuntimeApiHandler.arrive", returned)
-    edge = union_ns(intervals(events, "edge", handed, posted))
+    answered = first(events, "sent.out", returned)
+    posted = last(events, "runtime.post", returned)
+    edge = union_ns(edge_intervals(events, handed, posted))
     moto = union_ns(intervals(events, "moto:", handed, posted))
     ns = {
         "client": (arrive - sent) + (received - answered),

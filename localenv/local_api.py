@@ -194,11 +194,9 @@ class LocalApi:
         self.iam.lambda_writes_logs(group, stream, self.ctx.region)
         observers.logs(group, stream, lines)
 
-    def observe(self, trace: Trace) -> None:
-        """Metrics and the access log line of one request through the gateway (its trace)."""
-        model = self.gateway.model if self.gateway else None
-        if model is None:
-            return
+    def observe(self, trace: Trace, model: api_model.ApiModel) -> None:
+        """Metrics and the access log line of one request through the gateway (its trace),
+        as the deployment that served it says (a reload may come before it is written)."""
         self.observers.metrics.api_request(
             trace.api_name, trace.stage, trace.status, trace.latency_ms, trace.integration_ms
         )
@@ -277,7 +275,13 @@ class LocalApi:
     def load_gateway(self) -> None:
         """Serve the stage's deployment, with the functions' resource policies as they are now."""
         # One clock (the stack's) reaches the gateway's throttling and authorizer cache.
-        gateway = Gateway(self.model(), self.invoke, observer=self.observe, clock=self.clock.now)
+        model = self.model()
+        gateway = Gateway(
+            model,
+            self.invoke,
+            observer=lambda trace: self.observe(trace, model),
+            clock=self.clock.now,
+        )
         old, self.gateway = self.gateway, gateway
         if old is not None:
             old.stop()

@@ -68,8 +68,8 @@ class Gateway:
 
     def answer(self, request: Request) -> tuple[Response, Callable[[], None]]:
         """The response, and the request's observation (its metrics and access log line)
-        to make once the response is sent: API Gateway writes those after it answers, and
-        the client waits for neither."""
+        to make once the response is sent: API Gateway writes those after it answers, so
+        the client does not wait for them (a next request on its connection does)."""
         ids = RequestIds(str(uuid.uuid4()), apigw_id(), self.clock())
         started, notes = time.perf_counter(), TraceNotes()
         trace_id = inbound.trace_id(request, ids.time)

@@ -12,9 +12,10 @@ restart serves the same deployment. The deployer captures the deployments it
 creates; deployments created by anyone else are found by ``DeploymentWatcher``
 (``GetDeployments`` and ``GetStage`` once a second at most). With moto in the
 stack's process every call reaches it through the stack's edge, which tells the
-watcher (``ApiWrites``) when an API Gateway call that may change something was
-answered; the watcher reads the emulator only then. An emulator someone else runs
-may be changed by calls that bypass the edge: that one is read every second.
+watcher (``ApiWrites``) when a call that may change a deployment or a stage was
+answered (API Gateway's, CloudFormation's, an unsigned one); the watcher reads the
+emulator then, and every 10 s whatever it saw. An emulator someone else runs may
+be changed by calls that bypass the edge: that one is read every second.
 """
 
 from __future__ import annotations
@@ -141,20 +142,30 @@ def drift(apigateway: Any, store: SnapshotStore, api_id: str, stage: str) -> Dri
     return Drift(stage, deployment_id, count) if count else None
 
 
+# Calls that may change an API's deployments or stages: API Gateway's own, and
+# CloudFormation's (moto creates an AWS::ApiGateway::Deployment inside CreateStack or
+# UpdateStack); an unsigned call other than a read may be moto's own API (a reset).
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITERS = frozenset({"apigateway", "cloudformation"})
+# Whatever the edge saw, the watcher reads every 10 s: a change no call announced
+# (moto changing its own state) is served within that.
+LOOKS_WITHOUT_A_WRITE = 10
 
 
 class ApiWrites:
-    """An edge observer: whether an API Gateway call other than a read was answered since
-    the watcher last asked (at the start, it asks once whatever happened before)."""
+    """An edge observer: whether a call that may change a deployment or a stage was
+    answered since the watcher last asked (at the start, it asks once whatever
+    happened before)."""
 
     def __init__(self) -> None:
         self.seen = threading.Event()
         self.seen.set()
 
     def __call__(self, call: Any, _response: Any) -> None:
+        if call.raw.method in READS:
+            return
         signer = call.signer
-        if signer is not None and signer.service == "apigateway" and call.raw.method not in READS:
+        if signer is None or signer.service.lower() in WRITERS:
             self.seen.set()
 
     def take(self) -> bool:
@@ -208,14 +219,26 @@ class DeploymentWatcher:
             self.served = current
             self.on_change()
 
+    def due(self, looks: int) -> bool:
+        """Whether to read the emulator now, ``looks`` intervals after the last read."""
+        if self.writes is None:
+            return True
+        wrote = self.writes.take()  # taken before the read, whichever way it goes
+        return wrote or looks >= LOOKS_WITHOUT_A_WRITE
+
     def run(self) -> None:
+        looks = 0
         while not self.stopping.wait(WATCH_INTERVAL_SECONDS):
-            if self.writes is not None and not self.writes.take():
+            looks += 1
+            if not self.due(looks):
                 continue
+            looks = 0
             try:
                 self.poll()
-            except Exception as exc:  # keep watching; say what failed
+            except Exception as exc:  # keep watching; say what failed, look again
                 print(f"localenv: deployment watcher: {exc}", flush=True)
+                if self.writes is not None:
+                    self.writes.seen.set()
 
     def stop(self) -> None:
         self.stopping.set()

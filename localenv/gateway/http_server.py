@@ -105,6 +105,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             scheme="http",
         )
         response, after = self.server.handle_request_object(request)
+        try:
+            self.send(response)
+        finally:
+            after()  # also when the client has gone: its request is still logged and counted
+
+    def send(self, response: Response) -> None:
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
@@ -114,4 +120,3 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
-        after()

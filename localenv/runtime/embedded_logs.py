@@ -12,8 +12,10 @@ through the edge: each call cost ~1-1.5 ms of the interpreter to serialize, sign
 route and parse, five times a second under load, taken from the requests being
 served. The groups, streams and events stored are the same; moto's checks (the
 stream exists, events in order, none older than 14 days or over 2 hours ahead) are
-its backend's and run either way. With an emulator someone else runs, the shipper
-keeps the SDK client.
+its backend's and run either way. botocore's own checks of the request do not run:
+the shipper's batches are within PutLogEvents' limits by construction
+(``log_shipper.batches``). With an emulator someone else runs, the shipper keeps
+the SDK client.
 """
 
 from __future__ import annotations
@@ -30,10 +32,16 @@ class EmbeddedLogs:
         from moto.logs.exceptions import ResourceAlreadyExistsException  # noqa: PLC0415
         from moto.logs.models import logs_backends  # noqa: PLC0415
 
-        self.backend = logs_backends[account_id][region]
+        self.backends, self.account_id, self.region = logs_backends, account_id, region
         self.exceptions = SimpleNamespace(
             ResourceAlreadyExistsException=ResourceAlreadyExistsException
         )
+
+    @property
+    def backend(self) -> Any:
+        """Looked up at each call, as moto's handler looks it up: a reset of the emulator
+        (``/moto-api/reset``) replaces the backend."""
+        return self.backends[self.account_id][self.region]
 
     def create_log_group(self, *, logGroupName: str) -> None:  # noqa: N803 - the SDK's names
         self.backend.create_log_group(logGroupName, tags={})

@@ -85,6 +85,31 @@ def test_the_client_has_its_response_before_the_request_is_observed() -> None:
         gateway.stop()
 
 
+def test_a_request_whose_client_has_gone_is_still_observed() -> None:
+    """A client that gives up on a slow integration still leaves its access log line and
+    metrics: writing the answer fails, the observation is made all the same."""
+    observed: list[int] = []
+
+    def slow(function: str, payload: bytes) -> Outcome:
+        time.sleep(1.0)
+        return ok(function, payload)
+
+    gateway = Gateway(api_model(), slow, observer=lambda trace: observed.append(trace.status))
+    server = GatewayHttpServer("127.0.0.1", 0, gateway.answer)
+    server.start()
+    try:
+        for _ in range(2):
+            with pytest.raises(requests.exceptions.ReadTimeout):
+                requests.get(f"http://127.0.0.1:{server.server_port}/prod/things", timeout=0.2)
+        deadline = time.monotonic() + 10
+        while len(observed) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert observed == [200, 200]
+    finally:
+        server.stop()
+        gateway.stop()
+
+
 @pytest.mark.parametrize("verb", ["TRACE", "QUERY", "FOO"])
 def test_a_method_the_api_lacks_is_403_missing_authentication_token(base: str, verb: str) -> None:
     response = requests.request(verb, f"{base}/prod/things", timeout=10)

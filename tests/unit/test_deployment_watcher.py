@@ -54,6 +54,17 @@ def reads_reach(client: CountingApiGateway, count: int) -> int:
 @pytest.fixture(autouse=True)
 def fast_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(deployments, "WATCH_INTERVAL_SECONDS", TICK)
+    monkeypatch.setattr(deployments, "LOOKS_WITHOUT_A_WRITE", 10_000)  # no fallback read
+
+
+class FailingOnce(CountingApiGateway):
+    """GetDeployments fails the first time (moto read while another thread changes it)."""
+
+    def get_deployments(self, **kwargs: Any) -> dict[str, Any]:
+        if self.reads == 1:
+            self.reads += 1
+            raise RuntimeError("dictionary changed size during iteration")
+        return super().get_deployments(**kwargs)
 
 
 def test_the_emulator_is_read_only_after_an_api_gateway_write(tmp_path: Path) -> None:
@@ -68,7 +79,7 @@ def test_the_emulator_is_read_only_after_an_api_gateway_write(tmp_path: Path) ->
         for quiet in (
             call("apigateway", "GET"),
             call("lambda", "POST"),
-            SimpleNamespace(signer=None, raw=None),
+            call("dynamodb", "POST"),
         ):
             writes(quiet, None)
         assert reads_over(client, 20) == 0
@@ -96,3 +107,49 @@ def test_a_write_during_a_look_is_seen_by_the_next() -> None:
     writes(call("apigateway", "PATCH"), None)
     assert writes.take()
     assert not writes.take()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        call("apigateway", "PATCH"),
+        call("cloudformation", "POST"),  # a stack's AWS::ApiGateway::Deployment
+        call("CloudFormation", "POST"),
+        SimpleNamespace(signer=None, raw=SimpleNamespace(method="POST")),  # moto's own API
+    ],
+)
+def test_writes_that_may_change_a_deployment_wake_the_watcher(write: Any) -> None:
+    writes = ApiWrites()
+    writes.take()
+    writes(write, None)
+    assert writes.take()
+
+
+def test_a_failed_look_is_tried_again_without_another_write(tmp_path: Path) -> None:
+    client, writes = FailingOnce(), ApiWrites()
+    watcher = DeploymentWatcher(
+        client, SnapshotStore(tmp_path), "api1", "prod", lambda: None, writes
+    )
+    watcher.start()
+    try:
+        # GetStage at the start; the first look fails at GetDeployments; the next reads both.
+        assert reads_reach(client, 4) == 4
+        assert reads_over(client, 20) == 0
+    finally:
+        watcher.stop()
+
+
+def test_the_emulator_is_read_now_and_then_whatever_the_edge_saw(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deployments, "LOOKS_WITHOUT_A_WRITE", 3)
+    client, writes = CountingApiGateway(), ApiWrites()
+    watcher = DeploymentWatcher(
+        client, SnapshotStore(tmp_path), "api1", "prod", lambda: None, writes
+    )
+    watcher.start()
+    try:
+        assert reads_reach(client, 3) == 3  # the first look
+        assert reads_reach(client, 7) >= 7  # then every third interval, no write seen
+    finally:
+        watcher.stop()

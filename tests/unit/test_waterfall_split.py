@@ -20,17 +20,20 @@ def test_an_upload_splits_into_segments_that_add_up_to_its_round_trip() -> None:
         (1 * MS, "GatewayRequestHandler.arrive"),
         (2 * MS, "invoke:proc.in"),
         (3 * MS, "next.sent"),
+        (4 * MS, "in-process.in"),  # the stack's own background call: no one's segment
         (5 * MS, "edge.in"),
+        (5 * MS, "in-process.out"),
         (6 * MS, "moto:PutItem.in"),
         (7 * MS, "edge.in"),  # a second call overlapping the first
         (8 * MS, "moto:PutItem.out"),
         (9 * MS, "moto:BatchWriteItem.in"),
         (10 * MS, "moto:BatchWriteItem.out"),
-        (10 * MS, "edge.out"),
-        (11 * MS, "edge.out"),
-        (13 * MS, "RuntimeApiHandler.arrive"),
+        (10 * MS, "edge-call.out"),
+        (11 * MS, "edge-call.out"),
+        (13 * MS, "runtime.post"),
+        (14 * MS, "RuntimeApiHandler.arrive"),  # the worker's next GET, not its outcome
         (15 * MS, "invoke:proc.out"),
-        (16 * MS, "answer.out"),
+        (16 * MS, "sent.out"),
     ]
     segments = split(sorted(events), 0, 17 * MS, "proc")
     assert segments == pytest.approx(
