@@ -184,7 +184,7 @@ def split(events: list[Event], sent: int, received: int, function: str) -> dict[
     invoked = first(events, f"invoke:{function}.in", arrive)
     handed = first(events, "next.sent", invoked)
     returned = first(events, f"invoke:{function}.out", handed)
-    answered = first(events, "sent.out", returned)
+    answered = first(events, "sent.in", returned)
     posted = last(events, "runtime.post", returned)
     edge = union_ns(edge_intervals(events, handed, posted))
     moto = union_ns(intervals(events, "moto:", handed, posted))

@@ -33,7 +33,7 @@ def test_an_upload_splits_into_segments_that_add_up_to_its_round_trip() -> None:
         (13 * MS, "runtime.post"),
         (14 * MS, "RuntimeApiHandler.arrive"),  # the worker's next GET, not its outcome
         (15 * MS, "invoke:proc.out"),
-        (16 * MS, "sent.out"),
+        (16 * MS, "sent.in"),
     ]
     segments = split(sorted(events), 0, 17 * MS, "proc")
     assert segments == pytest.approx(
