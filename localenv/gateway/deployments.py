@@ -25,7 +25,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from localenv.edge.calls import AwsCall
+    from localenv.edge.errors import EdgeResponse
 
 Definition = dict[str, Any]
 WATCH_INTERVAL_SECONDS = 1.0
@@ -161,12 +165,16 @@ class ApiWrites:
         self.seen = threading.Event()
         self.seen.set()
 
-    def __call__(self, call: Any, _response: Any) -> None:
+    def __call__(self, call: AwsCall, _response: EdgeResponse | None) -> None:
         if call.raw.method in READS:
             return
         signer = call.signer
         if signer is None or signer.service.lower() in WRITERS:
             self.seen.set()
+
+    def again(self) -> None:
+        """Ask for another look (the last one failed)."""
+        self.seen.set()
 
     def take(self) -> bool:
         """Whether one was answered. Cleared before the caller reads the emulator, so a
@@ -238,7 +246,7 @@ class DeploymentWatcher:
             except Exception as exc:  # keep watching; say what failed, look again
                 print(f"localenv: deployment watcher: {exc}", flush=True)
                 if self.writes is not None:
-                    self.writes.seen.set()
+                    self.writes.again()
 
     def stop(self) -> None:
         self.stopping.set()
