@@ -28,6 +28,7 @@ from localenv.observe.cloudwatch_api import CloudWatchApi
 from localenv.observe.control import ControlServer
 from localenv.observe.metrics import MetricPublisher, MetricStore
 from localenv.observe.notifications import Notifier
+from localenv.observe.pending import PendingObservations
 from localenv.resources.base import DeployContext
 from localenv.runtime import debugger, interpreters, sandbox
 from localenv.runtime.embedded_logs import EmbeddedLogs
@@ -94,6 +95,8 @@ class LocalApi:
         self.api_writes = deployments.ApiWrites()
         self.embedded = False  # moto runs in this process (every call crosses the edge)
         self.server: GatewayHttpServer | None = None
+        # Answered requests whose metrics are not yet written: reads of metrics wait.
+        self.pending = PendingObservations()
         self.control = ControlServer(
             {
                 ("POST", "/alarms/evaluate"): self.evaluate_alarms,
@@ -218,6 +221,7 @@ class LocalApi:
         return [r.physical_id for r in resources if r.type == "AWS::CloudWatch::Alarm"]
 
     def evaluate_alarms(self, query: dict[str, str]) -> dict[str, object]:
+        self.pending.settle()  # the requests already answered count in this period
         advance = float(query.get("advance", "0"))
         if advance:
             self.clock.advance(advance)
@@ -233,6 +237,7 @@ class LocalApi:
         return {"failures": list(self.schedule.failures)}
 
     def metric_datapoints(self, query: dict[str, str]) -> dict[str, object]:
+        self.pending.settle()
         found = self.store.find(query["name"], query.get("namespace"))
         return {
             "series": [
@@ -252,7 +257,8 @@ class LocalApi:
         if gateway is None:
             starting = b'{"message":"the local API is starting"}'
             return Response(503, [("Content-Type", "application/json")], starting), unobserved
-        return gateway.answer(request)
+        response, observe = gateway.answer(request)
+        return response, self.pending.track(observe)
 
     def load(self) -> None:
         """(Re)read functions and the API from the emulator; recycle changed environments.
