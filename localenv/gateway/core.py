@@ -10,6 +10,7 @@ to the observer (metrics, access logs).
 from __future__ import annotations
 
 import base64
+import contextvars
 import time
 import uuid
 from collections.abc import Callable
@@ -197,7 +198,11 @@ class Gateway:
             raise GatewayFailure(GatewayError.INTEGRATION_FAILURE, elapsed_ms(started)) from None
 
     def call(self, function: str, payload: bytes, timeout_ms: int, started: float) -> bytes:
-        future = self.executor.submit(self.invoke, function, payload)
+        # The integration runs in the request's context (what it hands to be done once the
+        # answer is sent stays with the request: localenv/observe/pending.py).
+        future = self.executor.submit(
+            contextvars.copy_context().run, self.invoke, function, payload
+        )
         try:
             outcome = future.result(timeout=timeout_ms / 1000)
         except FutureTimeout:
