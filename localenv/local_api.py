@@ -21,7 +21,7 @@ from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.requests import Request, Response
 from localenv.gateway.trace import Trace
 from localenv.iam.guard import IamGuard
-from localenv.observe import access_logs, pending
+from localenv.observe import access_logs
 from localenv.observe.alarm_engine import AlarmEngine
 from localenv.observe.clock import Clock
 from localenv.observe.cloudwatch_api import CloudWatchApi
@@ -185,23 +185,10 @@ class LocalApi:
             metrics.lambda_throttle(function)
             raise
         outcome = invoked.outcome
-        pending.later(
-            functools.partial(
-                metrics.lambda_invocation,
-                function,
-                outcome.kind,
-                outcome.duration_ms,
-                invoked.concurrency,
-            )
-        )
+        metrics.lambda_invocation(function, outcome.kind, outcome.duration_ms, invoked.concurrency)
         return outcome
 
     def function_logs(self, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
-        """Function output to CloudWatch Logs, once the gateway's answer is sent when the
-        invocation answers a request (Lambda delivers logs after the invocation)."""
-        pending.later(functools.partial(self.deliver_function_logs, group, stream, lines))
-
-    def deliver_function_logs(self, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
         """Function output to CloudWatch Logs; Embedded Metric Format lines become metrics."""
         observers = self.observers
         for _, line in lines:
@@ -270,9 +257,8 @@ class LocalApi:
         if gateway is None:
             starting = b'{"message":"the local API is starting"}'
             return Response(503, [("Content-Type", "application/json")], starting), unobserved
-        with self.pending.answering() as deferral:
-            response, observe = gateway.answer(request)
-        return response, self.pending.track(deferral, observe)
+        response, observe = gateway.answer(request)
+        return response, self.pending.track(observe)
 
     def load(self) -> None:
         """(Re)read functions and the API from the emulator; recycle changed environments.

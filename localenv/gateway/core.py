@@ -10,7 +10,6 @@ to the observer (metrics, access logs).
 from __future__ import annotations
 
 import base64
-import contextvars
 import time
 import uuid
 from collections.abc import Callable
@@ -198,11 +197,7 @@ class Gateway:
             raise GatewayFailure(GatewayError.INTEGRATION_FAILURE, elapsed_ms(started)) from None
 
     def call(self, function: str, payload: bytes, timeout_ms: int, started: float) -> bytes:
-        # The integration runs in the request's context (what it hands to be done once the
-        # answer is sent stays with the request: localenv/observe/pending.py).
-        future = self.executor.submit(
-            contextvars.copy_context().run, self.invoke, function, payload
-        )
+        future = self.executor.submit(self.invoke, function, payload)
         try:
             outcome = future.result(timeout=timeout_ms / 1000)
         except FutureTimeout:

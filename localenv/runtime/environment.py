@@ -9,7 +9,6 @@ then ``REPORT`` with the durations and memory.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import os
 import select
@@ -26,7 +25,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from localenv.observe import pending
 from localenv.runtime import lambda_logs
 from localenv.runtime.debugger import debugger_argv, debugger_layer
 from localenv.runtime.interpreters import RUNTIME_PACKAGES
@@ -281,18 +279,10 @@ class Environment:
         outcome.duration_ms = outcome.duration_ms or float(end_ms - start_ms)
         outcome.init_ms = self.init_ms if cold else None
         lines.append((end_ms, lambda_logs.end(request_id)))
-        # The REPORT line and the delivery, once a gateway's answer is sent (Lambda
-        # delivers an invocation's logs after it ends); at once for Invoke and events.
-        pending.later(functools.partial(self.deliver_logs, request_id, outcome, lines, end_ms))
+        lines.append((end_ms, self.report(request_id, outcome)))
+        self.logs(self.config.log_group, self.stream, lines)
         self.last_used = time.monotonic()
         return outcome
-
-    def deliver_logs(
-        self, request_id: str, outcome: Outcome, lines: list[tuple[int, str]], end_ms: int
-    ) -> None:
-        """The invocation's lines, then its REPORT, to the log sink."""
-        report = self.report(request_id, outcome)
-        self.logs(self.config.log_group, self.stream, [*lines, (end_ms, report)])
 
     def init_start(self) -> str:
         region = self.base_env.get("AWS_REGION", "us-east-1")

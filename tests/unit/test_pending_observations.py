@@ -1,11 +1,9 @@
-"""Work the stack does once a request's answer is sent (the request's metrics and access
-log line, the function's log lines, REPORT and invocation metrics), and reads of the
-stack's metrics that wait for it: a client that has its answer and then evaluates the
-alarms must find that request counted."""
+"""Reads of the stack's metrics wait for the requests already answered: the gateway writes
+a request's metrics after sending its response, and a client that has its answer and then
+evaluates the alarms must find that request counted."""
 
 from __future__ import annotations
 
-import contextvars
 import threading
 from pathlib import Path
 
@@ -17,11 +15,9 @@ from localenv.gateway.trace import Trace
 from localenv.iam.enforcer import Mode
 from localenv.iam.guard import IamGuard
 from localenv.local_api import LocalApi
-from localenv.observe import pending
 from localenv.observe.clock import Clock
 from localenv.observe.metrics import MetricKey
-from localenv.observe.pending import Deferral, PendingObservations
-from localenv.runtime.environment import Outcome
+from localenv.observe.pending import PendingObservations
 from localenv.workspace import Workspace
 from tests.template_model import ROOT
 from tests.unit.test_gateway_fidelity import PROXY, Lambda
@@ -32,38 +28,33 @@ def test_nothing_pending_settles_at_once() -> None:
 
 
 def test_a_tracked_observation_is_pending_until_it_has_run_once() -> None:
-    observations, runs = PendingObservations(), []
-    observe = observations.track(Deferral(), lambda: runs.append(1))
-    assert not observations.settle(timeout=0.05)
+    pending, runs = PendingObservations(), []
+    observe = pending.track(lambda: runs.append(1))
+    assert not pending.settle(timeout=0.05)
     observe()
-    assert observations.settle(timeout=0)
+    assert pending.settle(timeout=0)
     observe()  # run again: counted once, never below zero
     assert runs == [1, 1]
-    assert observations.count == 0
+    assert pending.count == 0
 
 
 def test_an_observation_that_fails_is_no_longer_pending() -> None:
-    observations, runs = PendingObservations(), []
+    pending = PendingObservations()
 
     def fails() -> None:
-        raise RuntimeError("the log delivery broke")
+        raise RuntimeError("the observer broke")
 
-    with observations.answering() as deferral:
-        pending.later(fails)
-        pending.later(lambda: runs.append("metrics"))
-    observe = observations.track(deferral, lambda: runs.append("access log"))
-    with pytest.raises(RuntimeError, match="log delivery"):
+    observe = pending.track(fails)
+    with pytest.raises(RuntimeError):
         observe()
-    assert runs == ["metrics", "access log"]  # the rest ran all the same
-    assert observations.settle(timeout=0)
+    assert pending.settle(timeout=0)
 
 
 def test_a_waiting_read_returns_when_the_last_observation_ends() -> None:
-    observations = PendingObservations()
-    first = observations.track(Deferral(), lambda: None)
-    second = observations.track(Deferral(), lambda: None)
+    pending = PendingObservations()
+    first, second = pending.track(lambda: None), pending.track(lambda: None)
     settled: list[bool] = []
-    reader = threading.Thread(target=lambda: settled.append(observations.settle(timeout=10)))
+    reader = threading.Thread(target=lambda: settled.append(pending.settle(timeout=10)))
     reader.start()
     first()
     reader.join(0.1)
@@ -71,61 +62,6 @@ def test_a_waiting_read_returns_when_the_last_observation_ends() -> None:
     second()
     reader.join(10)
     assert settled == [True]
-
-
-def test_work_is_done_at_once_unless_a_request_is_being_answered() -> None:
-    runs: list[str] = []
-    pending.later(lambda: runs.append("invoke at the edge"))
-    assert runs == ["invoke at the edge"]
-    observations = PendingObservations()
-    with observations.answering() as deferral:
-        pending.later(lambda: runs.append("report"))
-        assert runs == ["invoke at the edge"]
-    pending.later(lambda: runs.append("after the block"))
-    observe = observations.track(deferral, lambda: runs.append("access log"))
-    observe()
-    assert runs == ["invoke at the edge", "after the block", "report", "access log"]
-
-
-def test_work_from_the_integration_thread_stays_with_its_request() -> None:
-    """The gateway runs the integration on a thread of its own with a copy of the request's
-    context; work handed over there after the answer went out runs at once, not never."""
-    observations, runs = PendingObservations(), []
-    with observations.answering() as deferral:
-        context = contextvars.copy_context()
-    worker = threading.Thread(target=context.run, args=(pending.later, lambda: runs.append(1)))
-    worker.start()
-    worker.join(10)
-    assert runs == []
-    observations.track(deferral, lambda: None)()
-    assert runs == [1]
-    late = threading.Thread(target=context.run, args=(pending.later, lambda: runs.append(2)))
-    late.start()
-    late.join(10)
-    assert runs == [1, 2]  # the deferral was closed: done at once
-
-
-def test_the_function_logs_of_a_gateway_request_are_delivered_after_its_answer(
-    tmp_path: Path,
-) -> None:
-    """Through the gateway's integration thread, a function's log delivery waits for the
-    answer to be sent; it runs, then the request's own observation."""
-    api = LocalApi(
-        Workspace(ROOT, tmp_path), tmp_path, "127.0.0.1", 0, IamGuard(Mode.OFF), Clock(), {}
-    )
-    runs: list[str] = []
-    function = Lambda()
-
-    def invoke(name: str, payload: bytes) -> Outcome:
-        pending.later(lambda: runs.append("logs of " + name))
-        return function(name, payload)
-
-    api.gateway = Gateway(PROXY, invoke, observer=lambda trace: runs.append("access log"))
-    response, observe = api.handle(Request("GET", "/prod/x", "", []))
-    assert response.status == 200 and runs == []
-    observe()
-    assert runs == ["logs of fn", "access log"]
-    api.gateway.stop()
 
 
 def test_metrics_read_after_an_answer_include_that_request(tmp_path: Path) -> None:
