@@ -33,9 +33,9 @@ def test_a_tracked_observation_is_pending_until_it_has_run_once() -> None:
     assert not pending.settle(timeout=0.05)
     observe()
     assert pending.settle(timeout=0)
-    observe()  # run again: counted once, never below zero
-    assert runs == [1, 1]
-    assert pending.count == 0
+    observe()  # run again: nothing happens
+    assert runs == [1]
+    assert pending.open == set()
 
 
 def test_an_observation_that_fails_is_no_longer_pending() -> None:
@@ -62,6 +62,26 @@ def test_a_waiting_read_returns_when_the_last_observation_ends() -> None:
     second()
     reader.join(10)
     assert settled == [True]
+
+
+def test_a_read_waits_only_for_the_requests_answered_before_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Under steady traffic some request is always pending: a read must not wait for the
+    ones answered after it started."""
+    pending = PendingObservations()
+    earlier = pending.track(lambda: None)
+    settled: list[bool] = []
+    reader = threading.Thread(target=lambda: settled.append(pending.settle(timeout=10)))
+    reader.start()
+    reader.join(0.1)
+    later = pending.track(lambda: None)  # answered while the read waits, never observed
+    earlier()
+    reader.join(10)
+    assert settled == [True]
+    assert not pending.settle(timeout=0.05)  # `later` is still pending for a new read
+    assert "before every answered request was observed" in caplog.text
+    later()
 
 
 def test_metrics_read_after_an_answer_include_that_request(tmp_path: Path) -> None:
