@@ -57,8 +57,16 @@ class PendingObservations:
     def settle(self, timeout: float = SETTLE_SECONDS) -> bool:
         """Waits until every request answered so far has been observed; False (and a
         warning) if some still were not at ``timeout``."""
+        return self.observed_up_to(self.mark(), timeout)
+
+    def mark(self) -> int:
+        """The number of the last request answered."""
         with self.changed:
-            mark = self.issued
+            return self.issued
+
+    def observed_up_to(self, mark: int, timeout: float) -> bool:
+        """Waits until no request numbered ``mark`` or lower is still pending."""
+        with self.changed:
             settled = self.changed.wait_for(
                 lambda: min(self.open, default=mark + 1) > mark, timeout
             )

@@ -71,17 +71,15 @@ def test_a_read_waits_only_for_the_requests_answered_before_it(
     ones answered after it started."""
     pending = PendingObservations()
     earlier = pending.track(lambda: None)
-    settled: list[bool] = []
-    reader = threading.Thread(target=lambda: settled.append(pending.settle(timeout=10)))
-    reader.start()
-    reader.join(0.1)
-    later = pending.track(lambda: None)  # answered while the read waits, never observed
+    mark = pending.mark()  # a read starts here
+    later = pending.track(lambda: None)  # answered while the read waits, not yet observed
+    assert not pending.observed_up_to(mark, timeout=0.05)  # `earlier` is still pending
     earlier()
-    reader.join(10)
-    assert settled == [True]
-    assert not pending.settle(timeout=0.05)  # `later` is still pending for a new read
+    assert pending.observed_up_to(mark, timeout=0)
+    assert not pending.settle(timeout=0.05)  # a new read waits for `later`
     assert "before every answered request was observed" in caplog.text
     later()
+    assert pending.settle(timeout=0)
 
 
 def test_metrics_read_after_an_answer_include_that_request(tmp_path: Path) -> None:
