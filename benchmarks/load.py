@@ -145,7 +145,7 @@ def check_all(url: str, tokens: list[str], uploads: list[lc.Upload], rec: lc.Rec
 
 def burst(stack: LocalStack, url: str) -> dict[str, int]:
     """Twice the stage's burst at once (CORS preflights: no function behind them)."""
-    api_id, stage = stack.api.served
+    api_id, stage = stack.api.serving.served
     apigateway = stack.api.ctx.client("apigateway")
     settings = apigateway.get_stage(restApiId=api_id, stageName=stage).get("methodSettings", {})
     limit = int(settings.get("*/*", {}).get("throttlingBurstLimit", 5000))
@@ -162,7 +162,7 @@ def burst(stack: LocalStack, url: str) -> dict[str, int]:
 
 def records(stack: LocalStack, requests_sent: int) -> dict[str, int]:
     outputs = stack.outputs
-    model = stack.api.gateway.model if stack.api.gateway else None
+    model = stack.api.serving.gateway.model if stack.api.serving.gateway else None
     group = access_logs.group_of(model.access_log_destination) if model else None
     found = lc.wait_for(requests_sent, lambda: len(list(lc.log_messages(outputs, group or ""))))
     groups = [f"/aws/lambda/{name}" for name in stack.api.runtime.pools]

@@ -15,10 +15,11 @@ from localenv.edge.calls import AwsCall
 from localenv.edge.errors import EdgeResponse
 from localenv.edge.lambda_invoke import LambdaInvoke
 from localenv.errors import LocalenvError
-from localenv.gateway import api_model, deployments, permissions
-from localenv.gateway.core import Gateway, unobserved
+from localenv.gateway import api_model
+from localenv.gateway.core import unobserved
 from localenv.gateway.http_server import GatewayHttpServer
 from localenv.gateway.requests import Request, Response
+from localenv.gateway.serving import ServedApi
 from localenv.gateway.trace import Trace
 from localenv.iam.guard import IamGuard
 from localenv.observe import access_logs
@@ -86,13 +87,8 @@ class LocalApi:
         # The tap lets Invoke return an invocation's log tail.
         self.log_tap = LogTap(self.function_logs)
         self.runtime = Runtime(self.executable_for, worker_env, self.log_tap)
-        self.gateway: Gateway | None = None
         self.debug: debugger.DebugTarget | None = None  # `up --debug`, set before start()
-        self.snapshots = deployments.SnapshotStore.of_stack(workspace.directory)
-        self.served = ("", "")
-        self.watcher: deployments.DeploymentWatcher | None = None
-        # API Gateway writes seen at the edge: the watcher reads the emulator after one.
-        self.api_writes = deployments.ApiWrites()
+        self.serving = ServedApi(workspace.directory, self.invoke, self.observe, clock.now)
         self.embedded = False  # moto runs in this process (every call crosses the edge)
         self.server: GatewayHttpServer | None = None
         # Answered requests whose metrics are not yet written: reads of metrics wait.
@@ -253,7 +249,7 @@ class LocalApi:
 
     def handle(self, request: Request) -> tuple[Response, Callable[[], None]]:
         """The gateway's response, and what it does once the response is sent."""
-        gateway = self.gateway
+        gateway = self.serving.gateway
         if gateway is None:
             starting = b'{"message":"the local API is starting"}'
             return Response(503, [("Content-Type", "application/json")], starting), unobserved
@@ -274,51 +270,7 @@ class LocalApi:
         self.runtime.configure(self.iam.attach(ctx.client("iam"), ctx.client("sts"), functions))
         for config in self.runtime.pools.values():
             self.executable_for(config.config.runtime)  # install runtime layers up front
-        self.served = served_api(state)
-        self.load_gateway()
-        self.watch()
-
-    def load_gateway(self) -> None:
-        """Serve the stage's deployment, with the functions' resource policies as they are now."""
-        # One clock (the stack's) reaches the gateway's throttling and authorizer cache.
-        model = self.model()
-        gateway = Gateway(
-            model,
-            self.invoke,
-            observer=lambda trace: self.observe(trace, model),
-            clock=self.clock.now,
-        )
-        old, self.gateway = self.gateway, gateway
-        if old is not None:
-            old.stop()
-
-    def model(self) -> api_model.ApiModel:
-        api_id, stage = self.served
-        ctx = self.ctx
-        apigateway = ctx.client("apigateway")
-        stage_info = apigateway.get_stage(restApiId=api_id, stageName=stage)
-        snapshot = deployments.capture(
-            apigateway, self.snapshots, api_id, stage_info["deploymentId"]
-        )
-        model = api_model.load(snapshot, stage_info, api_id, ctx.region, ctx.account_id)
-        model.permissions = permissions.load(ctx.client("lambda"), model.functions)
-        model.methods = debugger.integration_timeouts(self.debug, model.methods)
-        return model
-
-    def watch(self) -> None:
-        watcher = self.watcher
-        if watcher is not None and (watcher.api_id, watcher.stage) == self.served:
-            return
-        if watcher is not None:
-            watcher.stop()
-        self.watcher = deployments.DeploymentWatcher(
-            self.ctx.client("apigateway"),
-            self.snapshots,
-            *self.served,
-            self.load_gateway,
-            self.api_writes if self.embedded else None,
-        )
-        self.watcher.start()
+        self.serving.serve(ctx, served_api(state), self.embedded, self.debug)
 
     def reserve_port(self) -> None:
         """Bind the API's port now, serve it in ``start()``: the runtime's servers bind
@@ -356,16 +308,14 @@ class LocalApi:
         self.runtime.recycle()
 
     def stop(self) -> None:
-        if self.watcher is not None:
-            self.watcher.stop()
+        self.serving.stop_watching()
         self.schedule.stop()
         self.control.stop()
         if self.server is not None:
             self.server.stop()
         if self.parts is not None:
             self.parts.lambda_invoke.stop()
-        if self.gateway is not None:
-            self.gateway.stop()
+        self.serving.stop_gateway()
         self.runtime.stop()
         if self.parts is not None:
             self.parts.metrics.stop()

@@ -133,7 +133,7 @@ class LocalStack:
             self.api.answer_cloudwatch,
             EmulatorRepairs(self.forward),
         ]
-        observers: list[Observer] = [self.api.api_writes]
+        observers: list[Observer] = [self.api.serving.api_writes]
         return interceptors, observers
 
     def forward(self, raw: RawRequest) -> EdgeResponse:

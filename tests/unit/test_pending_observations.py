@@ -94,7 +94,7 @@ def test_metrics_read_after_an_answer_include_that_request(tmp_path: Path) -> No
         key = MetricKey.of("AWS/ApiGateway", "Count", {"ApiName": "api", "Stage": "prod"})
         api.store.add(key, api.clock.now(), 1, "Count")
 
-    api.gateway = Gateway(PROXY, Lambda(), observer=observer)
+    api.serving.gateway = Gateway(PROXY, Lambda(), observer=observer)
     response, observe = api.handle(Request("GET", "/prod/x", "", []))
     assert response.status == 200
     sender = threading.Thread(target=observe)  # what the HTTP front runs once it has sent
@@ -108,4 +108,4 @@ def test_metrics_read_after_an_answer_include_that_request(tmp_path: Path) -> No
     reader.join(10)
     sender.join(10)
     assert [s["dimensions"] for s in read[0]["series"]] == [{"ApiName": "api", "Stage": "prod"}]
-    api.gateway.stop()
+    api.serving.gateway.stop()
